@@ -1,0 +1,57 @@
+//! The audit trail: who did what, when (role changes, preference changes, publishes).
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
+
+use crate::db::{now_ms, Db, DbError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub org_id: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: String,
+    pub at: i64,
+}
+
+/// Records an entry inside the caller's transaction, so the change and its trail commit together.
+pub async fn record_in(
+    tx: &mut Transaction<'_, Any>,
+    org_id: Option<&str>,
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    detail: &serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, actor, action, subject, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org_id)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail.to_string())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The newest entries of an organisation, newest first.
+pub async fn recent(db: &Db, org_id: &str, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+    type Row = (i64, Option<String>, String, String, Option<String>, String, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, org_id, actor, action, subject, detail, at FROM audit_log \
+         WHERE org_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, org_id, actor, action, subject, detail, at)| AuditEntry { id, org_id, actor, action, subject, detail, at })
+        .collect())
+}

@@ -1,0 +1,173 @@
+//! Server-side sessions: the cookie carries a random token, the database keeps its SHA-256.
+
+use leptos::prelude::*;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{password, CurrentUser};
+use crate::db::{now_ms, Db, DbError};
+use crate::orgs;
+
+pub const COOKIE_NAME: &str = "ac_session";
+/// A session lasts 14 days from its last use.
+pub const IDLE_LIFETIME_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{}", super::BAD_CREDENTIALS)]
+    BadCredentials,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A fresh random token (256 bits, hex) and the hash stored for it.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks email and password; the same error for an unknown email and a wrong password.
+pub async fn authenticate(db: &Db, email: &str, password_input: &str) -> Result<orgs::User, AuthError> {
+    let Some(user) = orgs::find_user_by_email(db, email).await? else {
+        password::verify_against_dummy(password_input);
+        return Err(AuthError::BadCredentials);
+    };
+    let Some(stored) = orgs::password_hash_of(db, &user.id).await? else {
+        password::verify_against_dummy(password_input);
+        return Err(AuthError::BadCredentials);
+    };
+    let candidate = password_input.to_string();
+    // argon2 is deliberately slow: keep it off the async executor.
+    let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
+        .await
+        .unwrap_or(false);
+    if ok { Ok(user) } else { Err(AuthError::BadCredentials) }
+}
+
+/// Opens a session for the user and returns the cookie token.
+pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
+    let (token, hash) = new_token();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(now + IDLE_LIFETIME_MS)
+    .execute(db.pool())
+    .await?;
+    Ok(token)
+}
+
+/// The user a session token belongs to, if the session is live; extends its lifetime.
+pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbError> {
+    let hash = token_hash(token);
+    let now = now_ms();
+    type Row = (String, String, String, String, String, Option<i64>, i64, i64);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT u.id, u.org_id, o.name, u.email, u.display_name, u.setup_completed_at, s.expires_at, s.last_seen_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
+         WHERE s.token_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((id, org_id, org_name, email, display_name, setup, expires_at, last_seen_at)) = row else {
+        return Ok(None);
+    };
+    if expires_at <= now {
+        close(db, token).await?;
+        return Ok(None);
+    }
+    // Sliding expiry, written at most once a minute to keep reads cheap.
+    if now - last_seen_at > 60_000 {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
+            .bind(now)
+            .bind(now + IDLE_LIFETIME_MS)
+            .bind(&hash)
+            .execute(db.pool())
+            .await?;
+    }
+    let roles = orgs::roles_of(db, &id).await?;
+    Ok(Some(CurrentUser { id, org_id, org_name, email, display_name, roles, setup_completed: setup.is_some() }))
+}
+
+pub async fn close(db: &Db, token: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn token_from_cookie_header(header: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The `Set-Cookie` value that stores a session (`secure` behind TLS).
+pub fn set_cookie(token: &str, secure: bool) -> String {
+    let max_age = IDLE_LIFETIME_MS / 1000;
+    format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The signed-in user of the current request, put there by the server's session layer.
+pub fn from_request() -> Option<CurrentUser> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(ha, token_hash(&a));
+        assert_ne!(ha, a);
+    }
+
+    #[test]
+    fn the_cookie_header_yields_only_a_well_formed_token() {
+        let (t, _) = new_token();
+        assert_eq!(token_from_cookie_header(&format!("a=1; {COOKIE_NAME}={t}; b=2")), Some(t));
+        assert_eq!(token_from_cookie_header(&format!("{COOKIE_NAME}=short")), None);
+        assert_eq!(token_from_cookie_header("other=1"), None);
+    }
+
+    #[test]
+    fn session_cookies_are_http_only_and_lax() {
+        let c = set_cookie("abc", false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
+        assert!(set_cookie("abc", true).ends_with("; Secure"));
+        assert!(clear_cookie(false).contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,296 @@
+//! The database: one storage interface over SQLite (embedded default) and PostgreSQL.
+//!
+//! Queries are written once in the dialect both engines accept (`$1` placeholders,
+//! BIGINT millisecond timestamps, TEXT ids) and run through sqlx's `Any` driver; only the
+//! migrations are kept per backend.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::AnyPool;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The embedded default: a SQLite file under `./data`, created on first run.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/action-center.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got {0:?})")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database at {url}: {reason}. Check DATABASE_URL and that the database server is running")]
+    Unreachable { url: String, reason: String },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("database error: {0}")]
+    Query(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                DbError::Duplicate(db.message().to_string())
+            }
+            _ => DbError::Query(err),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_string()))
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the database (creating a SQLite file and its folder when needed).
+    /// Fails fast, with a message that says what to fix, when it cannot be reached.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let unreachable = |reason: String| DbError::Unreachable {
+            url: redact(url),
+            reason,
+        };
+        let url = match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(parent) = Path::new(&path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| unreachable(format!("cannot create {}: {e}", parent.display())))?;
+                }
+                if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") }
+            }
+            Backend::Postgres => url.to_string(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers proceed while the worker writes; it is a property of the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+        }
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// True when the database holds no organisation yet (a fresh install).
+    pub async fn is_empty(&self) -> Result<bool, DbError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organisations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n == 0)
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, DbError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The file path inside a `sqlite:` URL, without the query string.
+fn sqlite_path(url: &str) -> String {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split('?').next().unwrap_or_default().to_string()
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Milliseconds since the Unix epoch: the one time representation in storage.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(Backend::of_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::of_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn sqlite_path_strips_scheme_and_query() {
+        assert_eq!(sqlite_path("sqlite://data/a.db?mode=rwc"), "data/a.db");
+        assert_eq!(sqlite_path("sqlite:data/a.db"), "data/a.db");
+    }
+}
+
+/// Throw-away databases for tests: a SQLite file in a temp folder, or a fresh PostgreSQL
+/// database on the server named by `TEST_POSTGRES_URL` (default: the local one).
+pub mod scratch {
+    use super::{Backend, Db};
+
+    pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+    /// A migrated, empty database that is removed when dropped (PostgreSQL: best effort).
+    pub struct ScratchDb {
+        pub db: Db,
+        pub url: String,
+        cleanup: Cleanup,
+    }
+
+    enum Cleanup {
+        File(std::path::PathBuf),
+        Database { admin_url: String, name: String },
+    }
+
+    impl ScratchDb {
+        pub async fn new(backend: Backend) -> ScratchDb {
+            let tag = uuid::Uuid::new_v4().simple().to_string();
+            let (url, cleanup) = match backend {
+                Backend::Sqlite => {
+                    let dir = std::env::temp_dir().join(format!("action-center-test-{tag}"));
+                    let url = format!("sqlite://{}/test.db", dir.display());
+                    (url, Cleanup::File(dir))
+                }
+                Backend::Postgres => {
+                    let admin_url = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+                    let name = format!("ac_test_{tag}");
+                    let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| {
+                        panic!("PostgreSQL is needed for the contract tests ({e}); set TEST_POSTGRES_URL")
+                    });
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(admin.pool())
+                        .await
+                        .expect("create a scratch database");
+                    admin.close().await;
+                    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                    (format!("{base}/{name}"), Cleanup::Database { admin_url, name })
+                }
+            };
+            let db = Db::connect(&url).await.expect("open the scratch database");
+            db.migrate().await.expect("migrate the scratch database");
+            ScratchDb { db, url, cleanup }
+        }
+    }
+
+    impl Drop for ScratchDb {
+        fn drop(&mut self) {
+            match &self.cleanup {
+                Cleanup::File(dir) => {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                Cleanup::Database { admin_url, name } => {
+                    // A connection of its own, off the test's runtime; FORCE ends the test's connections.
+                    let (admin_url, name) = (admin_url.clone(), name.clone());
+                    let _ = std::thread::spawn(move || {
+                        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                        if let Ok(rt) = rt {
+                            rt.block_on(async move {
+                                if let Ok(admin) = Db::connect(&admin_url).await {
+                                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                        .execute(admin.pool())
+                                        .await;
+                                    admin.close().await;
+                                }
+                            });
+                        }
+                    })
+                    .join();
+                }
+            }
+        }
+    }
+}

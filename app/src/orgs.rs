@@ -1,0 +1,300 @@
+//! Organisations (tenants), their users and the roles granted to them.
+//!
+//! Everything here is scoped by organisation: a lookup never returns a row of another org.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::{now_ms, Db, DbError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub setup_completed: bool,
+}
+
+/// Why an org id, email or role was refused before it reached storage.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("an org id is 2 to 40 characters of a-z, 0-9 and '-', starting with a letter (got {0:?})")]
+    OrgId(String),
+    #[error("an organisation name is 1 to 200 characters")]
+    OrgName,
+    #[error("{0:?} is not an email address")]
+    Email(String),
+    #[error("a display name is 1 to 200 characters")]
+    DisplayName,
+    #[error("a password is 8 to 1024 characters")]
+    Password,
+    #[error("unknown role {0:?}")]
+    UnknownRole(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub fn validate_org_id(id: &str) -> Result<(), InputError> {
+    let ok = (2..=40).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok { Ok(()) } else { Err(InputError::OrgId(id.to_string())) }
+}
+
+/// Normalises an email address for storage and lookup (trimmed, lower-case) and checks its shape.
+pub fn normalize_email(email: &str) -> Result<String, InputError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+                    && !email.contains(char::is_whitespace)
+                    && !domain.contains('@')
+            }
+            None => false,
+        };
+    if valid { Ok(email) } else { Err(InputError::Email(email)) }
+}
+
+pub async fn create_org(db: &Db, id: &str, name: &str) -> Result<Organisation, OrgError> {
+    validate_org_id(id)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(InputError::OrgName.into());
+    }
+    sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(now_ms())
+        .execute(db.pool())
+        .await
+        .map_err(|e| match DbError::from(e) {
+            DbError::Duplicate(_) => DbError::Duplicate(format!("organisation {id:?}")),
+            other => other,
+        })?;
+    Ok(Organisation { id: id.to_string(), name: name.to_string() })
+}
+
+pub async fn find_org(db: &Db, id: &str) -> Result<Option<Organisation>, DbError> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|(id, name)| Organisation { id, name }))
+}
+
+/// A new user; `password_hash` is an argon2 PHC string (see `auth::password`).
+pub struct NewUser<'a> {
+    pub org_id: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub setup_completed: bool,
+}
+
+pub async fn create_user(db: &Db, new: NewUser<'_>) -> Result<User, OrgError> {
+    let email = normalize_email(new.email)?;
+    let display_name = new.display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 200 {
+        return Err(InputError::DisplayName.into());
+    }
+    if find_org(db, new.org_id).await?.is_none() {
+        return Err(DbError::NotFound(format!("organisation {:?}", new.org_id)).into());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    sqlx::query(
+        "INSERT INTO users (id, org_id, email, display_name, password_hash, created_at, setup_completed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(new.org_id)
+    .bind(&email)
+    .bind(display_name)
+    .bind(new.password_hash)
+    .bind(now)
+    .bind(new.setup_completed.then_some(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match DbError::from(e) {
+        DbError::Duplicate(_) => DbError::Duplicate(format!("user {email:?}")),
+        other => other,
+    })?;
+    // New users are opted in to all email (spec §3): the defaults of the preferences row.
+    sqlx::query("INSERT INTO preferences (user_id, updated_at) VALUES ($1, $2)")
+        .bind(&id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(User {
+        id,
+        org_id: new.org_id.to_string(),
+        email,
+        display_name: display_name.to_string(),
+        setup_completed: new.setup_completed,
+    })
+}
+
+type UserRow = (String, String, String, String, Option<i64>);
+
+fn user_of(row: UserRow) -> User {
+    let (id, org_id, email, display_name, setup) = row;
+    User { id, org_id, email, display_name, setup_completed: setup.is_some() }
+}
+
+const USER_COLUMNS: &str = "id, org_id, email, display_name, setup_completed_at";
+
+pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
+    let Ok(email) = normalize_email(email) else { return Ok(None) };
+    let row: Option<UserRow> =
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+            .bind(email)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(user_of))
+}
+
+pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> =
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(user_of))
+}
+
+/// The user's password hash, if they have one, for sign-in.
+pub async fn password_hash_of(db: &Db, user_id: &str) -> Result<Option<String>, DbError> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.and_then(|r| r.0))
+}
+
+pub async fn users_of_org(db: &Db, org_id: &str) -> Result<Vec<User>, DbError> {
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY email"
+    ))
+    .bind(org_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(user_of).collect())
+}
+
+pub async fn role_catalog(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM roles ORDER BY name")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn workspace_catalog(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM workspaces ORDER BY name")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn roles_of(db: &Db, user_id: &str) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT role FROM role_grants WHERE user_id = $1 ORDER BY role")
+            .bind(user_id)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+async fn ensure_role(db: &Db, role: &str) -> Result<(), OrgError> {
+    if role_catalog(db).await?.iter().any(|r| r == role) {
+        Ok(())
+    } else {
+        Err(InputError::UnknownRole(role.to_string()).into())
+    }
+}
+
+/// Grants a role; granting one the user already has changes nothing. Returns whether it changed.
+pub async fn grant_role(db: &Db, user: &User, role: &str, granted_by: &str) -> Result<bool, OrgError> {
+    ensure_role(db, role).await?;
+    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    let done = sqlx::query(
+        "INSERT INTO role_grants (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, role) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(role)
+    .bind(granted_by)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(DbError::from)?;
+    let changed = done.rows_affected() == 1;
+    if changed {
+        crate::audit::record_in(&mut tx, Some(&user.org_id), granted_by, "role.grant", Some(&user.email), &serde_json::json!({ "role": role })).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(changed)
+}
+
+/// Revokes a role; revoking one the user does not have changes nothing. Returns whether it changed.
+pub async fn revoke_role(db: &Db, user: &User, role: &str, revoked_by: &str) -> Result<bool, OrgError> {
+    ensure_role(db, role).await?;
+    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    let done = sqlx::query("DELETE FROM role_grants WHERE user_id = $1 AND role = $2")
+        .bind(&user.id)
+        .bind(role)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+    let changed = done.rows_affected() == 1;
+    if changed {
+        crate::audit::record_in(&mut tx, Some(&user.org_id), revoked_by, "role.revoke", Some(&user.email), &serde_json::json!({ "role": role })).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_ids_are_short_slugs() {
+        assert!(validate_org_id("contoso").is_ok());
+        assert!(validate_org_id("fabrikam-eu2").is_ok());
+        assert!(validate_org_id("C").is_err());
+        assert!(validate_org_id("9lives").is_err());
+        assert!(validate_org_id("has space").is_err());
+        assert!(validate_org_id(&"a".repeat(41)).is_err());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email("  Admin@Contoso.TEST ").unwrap(), "admin@contoso.test");
+        for bad in ["", "admin", "admin@", "@contoso.test", "a@b", "a@.b.c", "a b@c.d", "a@b..c", "a@b@c.d"] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! What every request handler and server function shares.
+
+use crate::db::Db;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    /// The address users reach the app at; links in email are built from it.
+    pub public_url: String,
+    /// Whether the demo API key and demo sign-in hints are active (spec §7).
+    pub demo_mode: bool,
+    pub leptos_options: leptos::config::LeptosOptions,
+}
+
+impl AppState {
+    /// Cookies are marked `Secure` when the app is served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,245 @@
+//! The HTTP server: Leptos pages and server functions, sign-in and sign-out, static assets.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use app::auth::session;
+use app::auth::CurrentUser;
+use app::db::{Backend, Db, DEFAULT_DATABASE_URL};
+use app::demo::{self, DemoError};
+use app::state::AppState;
+use app::{shell, App};
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use crate::cli::{CliError, ServeArgs};
+
+/// Largest request body the web app accepts (forms and server functions).
+const BODY_LIMIT: usize = 64 * 1024;
+
+pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), CliError> {
+    let embedded_default = database_url == DEFAULT_DATABASE_URL && db.backend() == Backend::Sqlite;
+    let demo_mode = if args.demo || (embedded_default && db.is_empty().await?) {
+        match demo::seed(&db).await {
+            Ok(()) => tracing::info!("seeded the demo into the empty database"),
+            Err(DemoError::NotEmpty) => {
+                if !demo::is_demo_database(&db).await? {
+                    return Err(CliError::Usage(
+                        "--demo needs an empty database or one seeded with the demo; this one holds other data".into(),
+                    ));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        true
+    } else {
+        embedded_default && demo::is_demo_database(&db).await?
+    };
+
+    let mut leptos_options = get_configuration(None)
+        .map_err(|e| CliError::Usage(format!("invalid Leptos configuration: {e}")))?
+        .leptos_options;
+    leptos_options.site_addr = args.listen_addr;
+    leptos_options.site_root = args.site_root.to_string_lossy().as_ref().into();
+    if !args.site_root.join(leptos_options.site_pkg_dir.as_ref()).is_dir() {
+        tracing::warn!(
+            site_root = %args.site_root.display(),
+            "the built site is missing: pages render, but without styles or interactivity (build with `cargo leptos build --release`)"
+        );
+    }
+
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen_addr))
+        .trim_end_matches('/')
+        .to_string();
+    let state = AppState { db, public_url: public_url.clone(), demo_mode, leptos_options };
+    let app = router(state);
+
+    let listener = tokio::net::TcpListener::bind(args.listen_addr)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}. Set LISTEN_ADDR to a free address", args.listen_addr)))?;
+    println!("Action Center is running at {public_url}");
+    if demo_mode {
+        println!(
+            "Demo: sign in as admin@contoso.test (or dev@, finance@, new@contoso.test, admin@fabrikam.test) with password {}",
+            demo::DEMO_PASSWORD
+        );
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// The whole HTTP surface of the app.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
+        .join(state.leptos_options.site_pkg_dir.as_ref());
+    let context_state = state.clone();
+    Router::new()
+        .route("/sign-in", post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Paths an anonymous visitor may request; every other page sends them to sign-in.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/sign-in" | "/sign-out" | "/healthz" | "/favicon.ico")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+}
+
+/// Resolves the session cookie to the signed-in user (a request extension the app reads)
+/// and keeps anonymous visitors out of the app's pages.
+async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(session::token_from_cookie_header);
+    let user: Option<CurrentUser> = match token {
+        Some(token) => match session::resolve(&state.db, &token).await {
+            Ok(user) => user,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the session");
+                return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again.").into_response();
+            }
+        },
+        None => None,
+    };
+    let path = req.uri().path();
+    let is_page_view = matches!(*req.method(), Method::GET | Method::HEAD);
+    if is_page_view && user.is_none() && !is_public(path) {
+        return Redirect::to("/sign-in").into_response();
+    }
+    if is_page_view && user.is_some() && path == "/sign-in" {
+        return Redirect::to("/").into_response();
+    }
+    if let Some(user) = user {
+        req.extensions_mut().insert(user);
+    }
+    next.run(req).await
+}
+
+/// `POST /sign-in` (a form): opens a session on success; every failure, including a malformed
+/// form, returns to the form with the same message.
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let failed = || Redirect::to("/sign-in?error=credentials").into_response();
+    let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
+        return failed();
+    };
+    if password.len() > 1024 || email.len() > 254 {
+        return failed();
+    }
+    let user = match session::authenticate(&state.db, email, password).await {
+        Ok(user) => user,
+        Err(session::AuthError::BadCredentials) => return failed(),
+        Err(session::AuthError::Db(err)) => return unavailable(err),
+    };
+    // A new session on every sign-in: an old token (possibly planted) is never promoted.
+    if let Some(old) = cookie_token(&headers) {
+        if let Err(err) = session::close(&state.db, &old).await {
+            return unavailable(err);
+        }
+    }
+    match session::open(&state.db, &user.id).await {
+        Ok(token) => with_cookie(Redirect::to("/"), &session::set_cookie(&token, state.secure_cookies())),
+        Err(err) => unavailable(err),
+    }
+}
+
+/// `POST /sign-out`: ends the session and clears the cookie.
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie_token(&headers) {
+        if let Err(err) = session::close(&state.db, &token).await {
+            return unavailable(err);
+        }
+    }
+    with_cookie(Redirect::to("/sign-in"), &session::clear_cookie(state.secure_cookies()))
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(session::token_from_cookie_header)
+}
+
+fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
+    let mut response = redirect.into_response();
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn unavailable(err: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "storage failed");
+    (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again.").into_response()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    // Give in-flight requests a moment; long-lived streams end with the process.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sign_in_assets_and_apis_are_public() {
+        for public in ["/sign-in", "/pkg/action-center.wasm", "/api/current_user", "/healthz"] {
+            assert!(is_public(public), "{public}");
+        }
+        for private in ["/", "/action-center", "/preferences", "/sign-in-x"] {
+            assert!(!is_public(private), "{private}");
+        }
+    }
+}
