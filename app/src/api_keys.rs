@@ -5,7 +5,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::{now_ms, Db, DbError};
+use crate::db::{Db, DbError, now_ms};
 
 /// The demo platform key of spec §7; it is accepted only while the server runs in demo mode.
 pub const DEMO_PLATFORM_KEY: &str = "demo-platform-key";
@@ -52,10 +52,10 @@ pub async fn create_demo_key(db: &Db) -> Result<ApiKey, DbError> {
 }
 
 async fn insert(db: &Db, name: &str, scope: Scope, secret: &str, demo_only: bool) -> Result<ApiKey, DbError> {
-    if let Scope::Org(org) = &scope {
-        if crate::orgs::find_org(db, org).await?.is_none() {
-            return Err(DbError::NotFound(format!("organisation {org:?}")));
-        }
+    if let Scope::Org(org) = &scope
+        && crate::orgs::find_org(db, org).await?.is_none()
+    {
+        return Err(DbError::NotFound(format!("organisation {org:?}")));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let org_id = match &scope {
@@ -73,7 +73,11 @@ async fn insert(db: &Db, name: &str, scope: Scope, secret: &str, demo_only: bool
     .bind(now_ms())
     .execute(db.pool())
     .await?;
-    Ok(ApiKey { id, name: name.to_string(), scope })
+    Ok(ApiKey {
+        id,
+        name: name.to_string(),
+        scope,
+    })
 }
 
 /// The live key matching a presented secret. Demo-only keys count only in demo mode.
@@ -99,10 +103,17 @@ mod tests {
 
     #[test]
     fn org_keys_act_only_on_their_org() {
-        let org = ApiKey { id: "1".into(), name: "k".into(), scope: Scope::Org("contoso".into()) };
+        let org = ApiKey {
+            id: "1".into(),
+            name: "k".into(),
+            scope: Scope::Org("contoso".into()),
+        };
         assert!(org.may_act_on("contoso"));
         assert!(!org.may_act_on("fabrikam"));
-        let platform = ApiKey { scope: Scope::Platform, ..org };
+        let platform = ApiKey {
+            scope: Scope::Platform,
+            ..org
+        };
         assert!(platform.may_act_on("fabrikam"));
     }
 }

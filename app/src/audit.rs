@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
 
-use crate::db::{now_ms, Db, DbError};
+use crate::db::{Db, DbError, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -52,6 +52,14 @@ pub async fn recent(db: &Db, org_id: &str, limit: i64) -> Result<Vec<AuditEntry>
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, org_id, actor, action, subject, detail, at)| AuditEntry { id, org_id, actor, action, subject, detail, at })
+        .map(|(id, org_id, actor, action, subject, detail, at)| AuditEntry {
+            id,
+            org_id,
+            actor,
+            action,
+            subject,
+            detail,
+            at,
+        })
         .collect())
 }

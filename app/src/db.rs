@@ -7,9 +7,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::AnyPool;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -21,7 +21,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/action-center.db";
 pub enum DbError {
     #[error("DATABASE_URL must start with sqlite:// or postgres:// (got {0:?})")]
     UnsupportedUrl(String),
-    #[error("cannot open the database at {url}: {reason}. Check DATABASE_URL and that the database server is running")]
+    #[error(
+        "cannot open the database at {url}: {reason}. Check DATABASE_URL and that the database server is running"
+    )]
     Unreachable { url: String, reason: String },
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -86,7 +88,11 @@ impl Db {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| unreachable(format!("cannot create {}: {e}", parent.display())))?;
                 }
-                if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") }
+                if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                }
             }
             Backend::Postgres => url.to_string(),
         };
@@ -96,8 +102,12 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -205,7 +215,10 @@ mod tests {
 
     #[test]
     fn redact_hides_only_the_password() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
     }
@@ -246,7 +259,8 @@ pub mod scratch {
                     (url, Cleanup::File(dir))
                 }
                 Backend::Postgres => {
-                    let admin_url = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+                    let admin_url =
+                        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
                     let name = format!("ac_test_{tag}");
                     let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| {
                         panic!("PostgreSQL is needed for the contract tests ({e}); set TEST_POSTGRES_URL")
@@ -280,9 +294,10 @@ pub mod scratch {
                         if let Ok(rt) = rt {
                             rt.block_on(async move {
                                 if let Ok(admin) = Db::connect(&admin_url).await {
-                                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                        .execute(admin.pool())
-                                        .await;
+                                    let _ =
+                                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                            .execute(admin.pool())
+                                            .await;
                                     admin.close().await;
                                 }
                             });

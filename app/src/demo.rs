@@ -2,7 +2,7 @@
 
 use crate::api_keys;
 use crate::auth::password;
-use crate::db::{now_ms, Db, DbError};
+use crate::db::{Db, DbError, now_ms};
 use crate::items::{self, Category, LocalizedText, NewItem};
 use crate::orgs::{self, NewUser, OrgError};
 
@@ -25,8 +25,22 @@ pub async fn is_demo_database(db: &Db) -> Result<bool, DbError> {
     Ok(db.setting(DEMO_SETTING).await?.as_deref() == Some("seeded"))
 }
 
+/// Category, workspace, audience roles, title, due date, archived by the Contoso admin.
+type DemoItem = (
+    Category,
+    &'static str,
+    &'static [&'static str],
+    LocalizedText,
+    Option<i64>,
+    bool,
+);
+
 fn text(en: &str, nl: &str) -> LocalizedText {
-    [("en".to_string(), en.to_string()), ("nl".to_string(), nl.to_string())].into()
+    [
+        ("en".to_string(), en.to_string()),
+        ("nl".to_string(), nl.to_string()),
+    ]
+    .into()
 }
 
 /// Seeds the demo into an empty database.
@@ -40,17 +54,47 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
     orgs::create_org(db, "fabrikam", "Fabrikam").await?;
 
     let people: [(&str, &str, &str, &[&str], bool); 5] = [
-        ("contoso", "admin@contoso.test", "Ada Admin", &["account_admin"], true),
-        ("contoso", "dev@contoso.test", "Dev Developer", &["marketplace_developer"], true),
-        ("contoso", "finance@contoso.test", "Fin Finance", &["incentives_admin", "billing_admin"], true),
+        (
+            "contoso",
+            "admin@contoso.test",
+            "Ada Admin",
+            &["account_admin"],
+            true,
+        ),
+        (
+            "contoso",
+            "dev@contoso.test",
+            "Dev Developer",
+            &["marketplace_developer"],
+            true,
+        ),
+        (
+            "contoso",
+            "finance@contoso.test",
+            "Fin Finance",
+            &["incentives_admin", "billing_admin"],
+            true,
+        ),
         ("contoso", "new@contoso.test", "Nia Newcomer", &[], false),
-        ("fabrikam", "admin@fabrikam.test", "Fay Fabrikam", &["account_admin"], true),
+        (
+            "fabrikam",
+            "admin@fabrikam.test",
+            "Fay Fabrikam",
+            &["account_admin"],
+            true,
+        ),
     ];
     let mut users = Vec::new();
     for (org_id, email, name, roles, setup_completed) in people {
         let user = orgs::create_user(
             db,
-            NewUser { org_id, email, display_name: name, password_hash: Some(&hash), setup_completed },
+            NewUser {
+                org_id,
+                email,
+                display_name: name,
+                password_hash: Some(&hash),
+                setup_completed,
+            },
         )
         .await?;
         for role in roles {
@@ -60,25 +104,100 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
     }
 
     let now = now_ms();
-    let contoso_items: Vec<(Category, &str, &[&str], LocalizedText, Option<i64>, bool)> = vec![
-        (Category::Mandatory, "account_settings", &["account_admin"],
-         text("Complete your account verification", "Voltooi de verificatie van uw account"), Some(now + 10 * DAY_MS), false),
-        (Category::Mandatory, "billing", &["account_admin", "billing_admin"],
-         text("Confirm your payout bank details", "Bevestig uw bankgegevens voor uitbetalingen"), Some(now - 2 * DAY_MS), false),
-        (Category::Recommended, "incentives", &["account_admin", "incentives_admin"],
-         text("Update your tax profile", "Werk uw belastingprofiel bij"), Some(now + 5 * DAY_MS), false),
-        (Category::Recommended, "marketplace_offers", &["account_admin", "marketplace_developer"],
-         text("Add screenshots to your offer listing", "Voeg schermafbeeldingen toe aan uw aanbieding"), Some(now + 30 * DAY_MS), false),
-        (Category::Recommended, "membership", &["account_admin"],
-         text("Renew your partner membership", "Verleng uw partnerlidmaatschap"), Some(now + 60 * DAY_MS), true),
-        (Category::Transactional, "marketplace_offers", &["account_admin", "marketplace_developer"],
-         text("Your offer was published to the marketplace", "Uw aanbieding is gepubliceerd op de marketplace"), None, false),
-        (Category::Transactional, "referrals", &["account_admin"],
-         text("A customer accepted your referral", "Een klant heeft uw doorverwijzing geaccepteerd"), None, false),
-        (Category::Promotional, "incentives", &["account_admin", "incentives_admin"],
-         text("New incentive programme for cloud partners", "Nieuw incentiveprogramma voor cloudpartners"), None, false),
-        (Category::Promotional, "customers", &["account_admin"],
-         text("Join the partner launch event", "Neem deel aan het partnerlanceringsevenement"), None, true),
+    let contoso_items: Vec<DemoItem> = vec![
+        (
+            Category::Mandatory,
+            "account_settings",
+            &["account_admin"],
+            text(
+                "Complete your account verification",
+                "Voltooi de verificatie van uw account",
+            ),
+            Some(now + 10 * DAY_MS),
+            false,
+        ),
+        (
+            Category::Mandatory,
+            "billing",
+            &["account_admin", "billing_admin"],
+            text(
+                "Confirm your payout bank details",
+                "Bevestig uw bankgegevens voor uitbetalingen",
+            ),
+            Some(now - 2 * DAY_MS),
+            false,
+        ),
+        (
+            Category::Recommended,
+            "incentives",
+            &["account_admin", "incentives_admin"],
+            text("Update your tax profile", "Werk uw belastingprofiel bij"),
+            Some(now + 5 * DAY_MS),
+            false,
+        ),
+        (
+            Category::Recommended,
+            "marketplace_offers",
+            &["account_admin", "marketplace_developer"],
+            text(
+                "Add screenshots to your offer listing",
+                "Voeg schermafbeeldingen toe aan uw aanbieding",
+            ),
+            Some(now + 30 * DAY_MS),
+            false,
+        ),
+        (
+            Category::Recommended,
+            "membership",
+            &["account_admin"],
+            text("Renew your partner membership", "Verleng uw partnerlidmaatschap"),
+            Some(now + 60 * DAY_MS),
+            true,
+        ),
+        (
+            Category::Transactional,
+            "marketplace_offers",
+            &["account_admin", "marketplace_developer"],
+            text(
+                "Your offer was published to the marketplace",
+                "Uw aanbieding is gepubliceerd op de marketplace",
+            ),
+            None,
+            false,
+        ),
+        (
+            Category::Transactional,
+            "referrals",
+            &["account_admin"],
+            text(
+                "A customer accepted your referral",
+                "Een klant heeft uw doorverwijzing geaccepteerd",
+            ),
+            None,
+            false,
+        ),
+        (
+            Category::Promotional,
+            "incentives",
+            &["account_admin", "incentives_admin"],
+            text(
+                "New incentive programme for cloud partners",
+                "Nieuw incentiveprogramma voor cloudpartners",
+            ),
+            None,
+            false,
+        ),
+        (
+            Category::Promotional,
+            "customers",
+            &["account_admin"],
+            text(
+                "Join the partner launch event",
+                "Neem deel aan het partnerlanceringsevenement",
+            ),
+            None,
+            true,
+        ),
     ];
     let admin = &users[0];
     for (category, workspace, roles, title, due_at, archived_by_admin) in contoso_items {
@@ -113,7 +232,10 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
             workspace: "account_settings",
             audience_roles: &["account_admin"],
             audience_users: &[],
-            title: text("Complete your account verification", "Voltooi de verificatie van uw account"),
+            title: text(
+                "Complete your account verification",
+                "Voltooi de verificatie van uw account",
+            ),
             body: text("Fabrikam only.", "Alleen Fabrikam."),
             link: Some("/"),
             due_at: Some(now + 3 * DAY_MS),

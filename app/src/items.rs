@@ -57,7 +57,7 @@ pub use storage::*;
 #[cfg(feature = "ssr")]
 mod storage {
     use super::*;
-    use crate::db::{now_ms, Db, DbError};
+    use crate::db::{Db, DbError, now_ms};
 
     /// An item as a producer publishes it.
     pub struct NewItem<'a> {

@@ -21,4 +21,4 @@ pub mod orgs;
 #[cfg(feature = "ssr")]
 pub mod state;
 
-pub use ui::{shell, App};
+pub use ui::{App, shell};

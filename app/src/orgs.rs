@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::{now_ms, Db, DbError};
+use crate::db::{Db, DbError, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organisation {
@@ -49,8 +49,14 @@ pub enum OrgError {
 pub fn validate_org_id(id: &str) -> Result<(), InputError> {
     let ok = (2..=40).contains(&id.len())
         && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(InputError::OrgId(id.to_string())) }
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::OrgId(id.to_string()))
+    }
 }
 
 /// Normalises an email address for storage and lookup (trimmed, lower-case) and checks its shape.
@@ -70,7 +76,11 @@ pub fn normalize_email(email: &str) -> Result<String, InputError> {
             }
             None => false,
         };
-    if valid { Ok(email) } else { Err(InputError::Email(email)) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(InputError::Email(email))
+    }
 }
 
 pub async fn create_org(db: &Db, id: &str, name: &str) -> Result<Organisation, OrgError> {
@@ -89,15 +99,17 @@ pub async fn create_org(db: &Db, id: &str, name: &str) -> Result<Organisation, O
             DbError::Duplicate(_) => DbError::Duplicate(format!("organisation {id:?}")),
             other => other,
         })?;
-    Ok(Organisation { id: id.to_string(), name: name.to_string() })
+    Ok(Organisation {
+        id: id.to_string(),
+        name: name.to_string(),
+    })
 }
 
 pub async fn find_org(db: &Db, id: &str) -> Result<Option<Organisation>, DbError> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM organisations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
+    let row: Option<(String, String)> = sqlx::query_as("SELECT id, name FROM organisations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|(id, name)| Organisation { id, name }))
 }
 
@@ -160,37 +172,42 @@ type UserRow = (String, String, String, String, Option<i64>);
 
 fn user_of(row: UserRow) -> User {
     let (id, org_id, email, display_name, setup) = row;
-    User { id, org_id, email, display_name, setup_completed: setup.is_some() }
+    User {
+        id,
+        org_id,
+        email,
+        display_name,
+        setup_completed: setup.is_some(),
+    }
 }
 
 const USER_COLUMNS: &str = "id, org_id, email, display_name, setup_completed_at";
 
 pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
-    let Ok(email) = normalize_email(email) else { return Ok(None) };
-    let row: Option<UserRow> =
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
-            .bind(email)
-            .fetch_optional(db.pool())
-            .await?;
+    let Ok(email) = normalize_email(email) else {
+        return Ok(None);
+    };
+    let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(user_of))
 }
 
 pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DbError> {
-    let row: Option<UserRow> =
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
+    let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(user_of))
 }
 
 /// The user's password hash, if they have one, for sign-in.
 pub async fn password_hash_of(db: &Db, user_id: &str) -> Result<Option<String>, DbError> {
-    let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(db.pool())
-            .await?;
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.and_then(|r| r.0))
 }
 
@@ -252,7 +269,15 @@ pub async fn grant_role(db: &Db, user: &User, role: &str, granted_by: &str) -> R
     .map_err(DbError::from)?;
     let changed = done.rows_affected() == 1;
     if changed {
-        crate::audit::record_in(&mut tx, Some(&user.org_id), granted_by, "role.grant", Some(&user.email), &serde_json::json!({ "role": role })).await?;
+        crate::audit::record_in(
+            &mut tx,
+            Some(&user.org_id),
+            granted_by,
+            "role.grant",
+            Some(&user.email),
+            &serde_json::json!({ "role": role }),
+        )
+        .await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(changed)
@@ -270,7 +295,15 @@ pub async fn revoke_role(db: &Db, user: &User, role: &str, revoked_by: &str) -> 
         .map_err(DbError::from)?;
     let changed = done.rows_affected() == 1;
     if changed {
-        crate::audit::record_in(&mut tx, Some(&user.org_id), revoked_by, "role.revoke", Some(&user.email), &serde_json::json!({ "role": role })).await?;
+        crate::audit::record_in(
+            &mut tx,
+            Some(&user.org_id),
+            revoked_by,
+            "role.revoke",
+            Some(&user.email),
+            &serde_json::json!({ "role": role }),
+        )
+        .await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(changed)
@@ -292,8 +325,21 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("  Admin@Contoso.TEST ").unwrap(), "admin@contoso.test");
-        for bad in ["", "admin", "admin@", "@contoso.test", "a@b", "a@.b.c", "a b@c.d", "a@b..c", "a@b@c.d"] {
+        assert_eq!(
+            normalize_email("  Admin@Contoso.TEST ").unwrap(),
+            "admin@contoso.test"
+        );
+        for bad in [
+            "",
+            "admin",
+            "admin@",
+            "@contoso.test",
+            "a@b",
+            "a@.b.c",
+            "a b@c.d",
+            "a@b..c",
+            "a@b@c.d",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} should be refused");
         }
     }

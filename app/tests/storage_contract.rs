@@ -44,7 +44,13 @@ async fn user(db: &Db, org: &str, email: &str) -> orgs::User {
     }
     orgs::create_user(
         db,
-        NewUser { org_id: org, email, display_name: "Test User", password_hash: Some(&password::hash("correct horse")), setup_completed: true },
+        NewUser {
+            org_id: org,
+            email,
+            display_name: "Test User",
+            password_hash: Some(&password::hash("correct horse")),
+            setup_completed: true,
+        },
     )
     .await
     .unwrap()
@@ -60,26 +66,80 @@ async fn migrations_are_idempotent(db: &Db) {
 
 async fn organisations_are_unique_and_validated(db: &Db) {
     orgs::create_org(db, "contoso", "Contoso").await.unwrap();
-    assert!(matches!(orgs::create_org(db, "contoso", "Again").await, Err(OrgError::Db(DbError::Duplicate(_)))));
-    assert!(matches!(orgs::create_org(db, "Bad Id", "x").await, Err(OrgError::Input(InputError::OrgId(_)))));
-    assert!(matches!(orgs::create_org(db, "empty", "  ").await, Err(OrgError::Input(InputError::OrgName))));
-    assert_eq!(orgs::find_org(db, "contoso").await.unwrap().unwrap().name, "Contoso");
+    assert!(matches!(
+        orgs::create_org(db, "contoso", "Again").await,
+        Err(OrgError::Db(DbError::Duplicate(_)))
+    ));
+    assert!(matches!(
+        orgs::create_org(db, "Bad Id", "x").await,
+        Err(OrgError::Input(InputError::OrgId(_)))
+    ));
+    assert!(matches!(
+        orgs::create_org(db, "empty", "  ").await,
+        Err(OrgError::Input(InputError::OrgName))
+    ));
+    assert_eq!(
+        orgs::find_org(db, "contoso").await.unwrap().unwrap().name,
+        "Contoso"
+    );
     assert!(orgs::find_org(db, "nobody").await.unwrap().is_none());
 }
 
 async fn users_belong_to_an_existing_org_and_have_unique_emails(db: &Db) {
     let u = user(db, "contoso", "Ada@Contoso.test").await;
     assert_eq!(u.email, "ada@contoso.test");
-    assert_eq!(orgs::find_user_by_email(db, " ADA@contoso.test ").await.unwrap().unwrap().id, u.id);
+    assert_eq!(
+        orgs::find_user_by_email(db, " ADA@contoso.test ")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        u.id
+    );
     assert_eq!(orgs::find_user(db, &u.id).await.unwrap().unwrap(), u);
-    let dup = orgs::create_user(db, NewUser { org_id: "contoso", email: "ada@contoso.test", display_name: "X", password_hash: None, setup_completed: false }).await;
+    let dup = orgs::create_user(
+        db,
+        NewUser {
+            org_id: "contoso",
+            email: "ada@contoso.test",
+            display_name: "X",
+            password_hash: None,
+            setup_completed: false,
+        },
+    )
+    .await;
     assert!(matches!(dup, Err(OrgError::Db(DbError::Duplicate(_)))));
-    let orphan = orgs::create_user(db, NewUser { org_id: "nowhere", email: "x@y.test", display_name: "X", password_hash: None, setup_completed: false }).await;
+    let orphan = orgs::create_user(
+        db,
+        NewUser {
+            org_id: "nowhere",
+            email: "x@y.test",
+            display_name: "X",
+            password_hash: None,
+            setup_completed: false,
+        },
+    )
+    .await;
     assert!(matches!(orphan, Err(OrgError::Db(DbError::NotFound(_)))));
-    let bad = orgs::create_user(db, NewUser { org_id: "contoso", email: "not-an-email", display_name: "X", password_hash: None, setup_completed: false }).await;
+    let bad = orgs::create_user(
+        db,
+        NewUser {
+            org_id: "contoso",
+            email: "not-an-email",
+            display_name: "X",
+            password_hash: None,
+            setup_completed: false,
+        },
+    )
+    .await;
     assert!(matches!(bad, Err(OrgError::Input(InputError::Email(_)))));
     user(db, "fabrikam", "fay@fabrikam.test").await;
-    let contoso: Vec<String> = orgs::users_of_org(db, "contoso").await.unwrap().into_iter().map(|u| u.email).collect();
+    let contoso: Vec<String> = orgs::users_of_org(db, "contoso")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
     assert_eq!(contoso, vec!["ada@contoso.test"]);
 }
 
@@ -104,16 +164,34 @@ async fn new_users_are_opted_in_to_all_email(db: &Db) {
 async fn roles_grant_and_revoke_with_an_audit_trail(db: &Db) {
     let u = user(db, "contoso", "ada@contoso.test").await;
     assert!(orgs::grant_role(db, &u, "billing_admin", "tester").await.unwrap());
-    assert!(!orgs::grant_role(db, &u, "billing_admin", "tester").await.unwrap(), "a second grant changes nothing");
-    assert!(matches!(orgs::grant_role(db, &u, "emperor", "tester").await, Err(OrgError::Input(InputError::UnknownRole(_)))));
+    assert!(
+        !orgs::grant_role(db, &u, "billing_admin", "tester").await.unwrap(),
+        "a second grant changes nothing"
+    );
+    assert!(matches!(
+        orgs::grant_role(db, &u, "emperor", "tester").await,
+        Err(OrgError::Input(InputError::UnknownRole(_)))
+    ));
     assert_eq!(orgs::roles_of(db, &u.id).await.unwrap(), vec!["billing_admin"]);
-    assert!(orgs::revoke_role(db, &u, "billing_admin", "tester").await.unwrap());
-    assert!(!orgs::revoke_role(db, &u, "billing_admin", "tester").await.unwrap());
+    assert!(
+        orgs::revoke_role(db, &u, "billing_admin", "tester")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !orgs::revoke_role(db, &u, "billing_admin", "tester")
+            .await
+            .unwrap()
+    );
     assert!(orgs::roles_of(db, &u.id).await.unwrap().is_empty());
     let trail = app::audit::recent(db, "contoso", 10).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, vec!["role.revoke", "role.grant"]);
-    assert!(trail.iter().all(|e| e.actor == "tester" && e.subject.as_deref() == Some("ada@contoso.test")));
+    assert!(
+        trail
+            .iter()
+            .all(|e| e.actor == "tester" && e.subject.as_deref() == Some("ada@contoso.test"))
+    );
     assert!(app::audit::recent(db, "fabrikam", 10).await.unwrap().is_empty());
 }
 
@@ -121,25 +199,48 @@ async fn sessions_open_resolve_and_close(db: &Db) {
     let u = user(db, "contoso", "ada@contoso.test").await;
     orgs::grant_role(db, &u, "account_admin", "tester").await.unwrap();
     let token = session::open(db, &u.id).await.unwrap();
-    let stored: (String,) = sqlx::query_as("SELECT token_hash FROM sessions").fetch_one(db.pool()).await.unwrap();
+    let stored: (String,) = sqlx::query_as("SELECT token_hash FROM sessions")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_ne!(stored.0, token, "only the hash is stored");
     let current = session::resolve(db, &token).await.unwrap().unwrap();
     assert_eq!(current.email, "ada@contoso.test");
     assert_eq!(current.org_name, "CONTOSO");
     assert_eq!(current.roles, vec!["account_admin"]);
-    assert!(session::resolve(db, &session::new_token().0).await.unwrap().is_none());
+    assert!(
+        session::resolve(db, &session::new_token().0)
+            .await
+            .unwrap()
+            .is_none()
+    );
     session::close(db, &token).await.unwrap();
     assert!(session::resolve(db, &token).await.unwrap().is_none());
 
     let expired = session::open(db, &u.id).await.unwrap();
-    sqlx::query("UPDATE sessions SET expires_at = 0").execute(db.pool()).await.unwrap();
-    assert!(session::resolve(db, &expired).await.unwrap().is_none(), "an expired session is gone");
+    sqlx::query("UPDATE sessions SET expires_at = 0")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(
+        session::resolve(db, &expired).await.unwrap().is_none(),
+        "an expired session is gone"
+    );
 }
 
 async fn authentication_refuses_alike(db: &Db) {
     user(db, "contoso", "ada@contoso.test").await;
-    assert!(session::authenticate(db, "ADA@contoso.test", "correct horse").await.is_ok());
-    for (email, pw) in [("ada@contoso.test", "wrong"), ("nobody@contoso.test", "correct horse"), ("", ""), ("not an email", "x")] {
+    assert!(
+        session::authenticate(db, "ADA@contoso.test", "correct horse")
+            .await
+            .is_ok()
+    );
+    for (email, pw) in [
+        ("ada@contoso.test", "wrong"),
+        ("nobody@contoso.test", "correct horse"),
+        ("", ""),
+        ("not an email", "x"),
+    ] {
         let err = session::authenticate(db, email, pw).await.unwrap_err();
         assert!(matches!(err, session::AuthError::BadCredentials), "{email}");
         assert_eq!(err.to_string(), app::auth::BAD_CREDENTIALS);
@@ -148,18 +249,41 @@ async fn authentication_refuses_alike(db: &Db) {
 
 async fn api_keys_are_hashed_and_scoped(db: &Db) {
     orgs::create_org(db, "contoso", "Contoso").await.unwrap();
-    let (key, secret) = api_keys::create(db, "verification", Scope::Org("contoso".into())).await.unwrap();
+    let (key, secret) = api_keys::create(db, "verification", Scope::Org("contoso".into()))
+        .await
+        .unwrap();
     let found = api_keys::authenticate(db, &secret, false).await.unwrap().unwrap();
     assert_eq!(found, key);
     assert!(found.may_act_on("contoso") && !found.may_act_on("fabrikam"));
-    assert!(api_keys::authenticate(db, "ack_wrong", false).await.unwrap().is_none());
-    let stored: Vec<(String,)> = sqlx::query_as("SELECT key_hash FROM api_keys").fetch_all(db.pool()).await.unwrap();
+    assert!(
+        api_keys::authenticate(db, "ack_wrong", false)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT key_hash FROM api_keys")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
     assert!(stored.iter().all(|(h,)| h != &secret));
-    assert!(api_keys::create(db, "x", Scope::Org("nowhere".into())).await.is_err());
+    assert!(
+        api_keys::create(db, "x", Scope::Org("nowhere".into()))
+            .await
+            .is_err()
+    );
 
     api_keys::create_demo_key(db).await.unwrap();
-    assert!(api_keys::authenticate(db, api_keys::DEMO_PLATFORM_KEY, false).await.unwrap().is_none(), "demo key outside demo mode");
-    let demo_key = api_keys::authenticate(db, api_keys::DEMO_PLATFORM_KEY, true).await.unwrap().unwrap();
+    assert!(
+        api_keys::authenticate(db, api_keys::DEMO_PLATFORM_KEY, false)
+            .await
+            .unwrap()
+            .is_none(),
+        "demo key outside demo mode"
+    );
+    let demo_key = api_keys::authenticate(db, api_keys::DEMO_PLATFORM_KEY, true)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(demo_key.scope, Scope::Platform);
 }
 
@@ -167,23 +291,42 @@ async fn demo_seeds_once_with_every_category(db: &Db) {
     demo::seed(db).await.unwrap();
     assert!(demo::is_demo_database(db).await.unwrap());
     assert!(matches!(demo::seed(db).await, Err(demo::DemoError::NotEmpty)));
-    let admin = session::authenticate(db, "admin@contoso.test", demo::DEMO_PASSWORD).await.unwrap();
-    assert!(admin.setup_completed);
-    let newcomer = orgs::find_user_by_email(db, "new@contoso.test").await.unwrap().unwrap();
-    assert!(!newcomer.setup_completed);
-    assert!(orgs::roles_of(db, &newcomer.id).await.unwrap().is_empty());
-    let fabrikam = orgs::find_user_by_email(db, "admin@fabrikam.test").await.unwrap().unwrap();
-    assert_eq!(fabrikam.org_id, "fabrikam");
-    let categories: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT category FROM items ORDER BY category").fetch_all(db.pool()).await.unwrap();
-    let categories: Vec<String> = categories.into_iter().map(|c| c.0).collect();
-    assert_eq!(categories, vec!["mandatory", "promotional", "recommended", "transactional"]);
-    let (overdue,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items WHERE kind = 'action' AND due_at < $1")
-        .bind(app::db::now_ms())
-        .fetch_one(db.pool())
+    let admin = session::authenticate(db, "admin@contoso.test", demo::DEMO_PASSWORD)
         .await
         .unwrap();
+    assert!(admin.setup_completed);
+    let newcomer = orgs::find_user_by_email(db, "new@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!newcomer.setup_completed);
+    assert!(orgs::roles_of(db, &newcomer.id).await.unwrap().is_empty());
+    let fabrikam = orgs::find_user_by_email(db, "admin@fabrikam.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fabrikam.org_id, "fabrikam");
+    let categories: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT category FROM items ORDER BY category")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let categories: Vec<String> = categories.into_iter().map(|c| c.0).collect();
+    assert_eq!(
+        categories,
+        vec!["mandatory", "promotional", "recommended", "transactional"]
+    );
+    let (overdue,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM items WHERE kind = 'action' AND due_at < $1")
+            .bind(app::db::now_ms())
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert!(overdue > 0);
-    let (archived,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM item_states WHERE archived_at IS NOT NULL").fetch_one(db.pool()).await.unwrap();
+    let (archived,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM item_states WHERE archived_at IS NOT NULL")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert!(archived > 0);
 }
 
@@ -203,25 +346,53 @@ async fn badge_counts_follow_current_roles(db: &Db) {
         link: None,
         due_at: due,
     };
-    let first = items::insert(db, action("contoso", &["billing_admin"])).await.unwrap();
-    items::insert(db, action("contoso", &["billing_admin", "account_admin"])).await.unwrap();
-    items::insert(db, action("fabrikam", &["billing_admin"])).await.unwrap();
-    assert_eq!(items::pending_action_count(db, &ada.id).await.unwrap(), 0, "no role, nothing");
+    let first = items::insert(db, action("contoso", &["billing_admin"]))
+        .await
+        .unwrap();
+    items::insert(db, action("contoso", &["billing_admin", "account_admin"]))
+        .await
+        .unwrap();
+    items::insert(db, action("fabrikam", &["billing_admin"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        items::pending_action_count(db, &ada.id).await.unwrap(),
+        0,
+        "no role, nothing"
+    );
     orgs::grant_role(db, &ada, "billing_admin", "t").await.unwrap();
-    assert_eq!(items::pending_action_count(db, &ada.id).await.unwrap(), 2, "never another org's items");
+    assert_eq!(
+        items::pending_action_count(db, &ada.id).await.unwrap(),
+        2,
+        "never another org's items"
+    );
     items::archive_for(db, &first, &ada.id).await.unwrap();
     assert_eq!(items::pending_action_count(db, &ada.id).await.unwrap(), 1);
     orgs::revoke_role(db, &ada, "billing_admin", "t").await.unwrap();
-    assert_eq!(items::pending_action_count(db, &ada.id).await.unwrap(), 0, "revoking takes the items away");
+    assert_eq!(
+        items::pending_action_count(db, &ada.id).await.unwrap(),
+        0,
+        "revoking takes the items away"
+    );
     assert_eq!(items::pending_action_count(db, &fay.id).await.unwrap(), 1);
-    let direct = NewItem { audience_roles: &[], audience_users: &[ada.id.as_str()], ..action("contoso", &[]) };
+    let direct = NewItem {
+        audience_roles: &[],
+        audience_users: &[ada.id.as_str()],
+        ..action("contoso", &[])
+    };
     items::insert(db, direct).await.unwrap();
-    assert_eq!(items::pending_action_count(db, &ada.id).await.unwrap(), 1, "named directly");
+    assert_eq!(
+        items::pending_action_count(db, &ada.id).await.unwrap(),
+        1,
+        "named directly"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_postgres_fails_with_a_message_that_says_what_to_fix() {
-    let err = Db::connect("postgres://nobody@127.0.0.1:1/none").await.unwrap_err();
+    let err = Db::connect("postgres://nobody@127.0.0.1:1/none")
+        .await
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("DATABASE_URL") && !msg.contains('\n'), "{msg}");
     let err = Db::connect("mysql://x").await.unwrap_err();

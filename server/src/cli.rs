@@ -6,13 +6,17 @@ use std::path::PathBuf;
 
 use app::api_keys::{self, Scope};
 use app::auth::password;
-use app::db::{Db, DbError, DEFAULT_DATABASE_URL};
+use app::db::{DEFAULT_DATABASE_URL, Db, DbError};
 use app::demo::{self, DemoError};
 use app::orgs::{self, NewUser, OrgError};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "action-center", version, about = "Action Center: the partner portal's communication hub")]
+#[command(
+    name = "action-center",
+    version,
+    about = "Action Center: the partner portal's communication hub"
+)]
 pub struct Cli {
     /// Where the data lives: `sqlite://path/to/file.db` (the default) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -169,7 +173,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo => {
             demo::seed(&db).await?;
-            println!("Demo seeded: sign in as admin@contoso.test with password {}", demo::DEMO_PASSWORD);
+            println!(
+                "Demo seeded: sign in as admin@contoso.test with password {}",
+                demo::DEMO_PASSWORD
+            );
             Ok(())
         }
         Command::Org(OrgCommand::Create { id, name }) => {
@@ -177,19 +184,37 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("Created organisation {} ({})", org.id, org.name);
             Ok(())
         }
-        Command::User(UserCommand::Create { org, email, name, password_stdin, roles }) => {
-            create_user(&db, &org, &email, &name, password_stdin, &roles).await
-        }
+        Command::User(UserCommand::Create {
+            org,
+            email,
+            name,
+            password_stdin,
+            roles,
+        }) => create_user(&db, &org, &email, &name, password_stdin, &roles).await,
         Command::Role(RoleCommand::Grant { email, role }) => {
             let user = user_by_email(&db, &email).await?;
             let changed = orgs::grant_role(&db, &user, &role, OPERATOR).await?;
-            println!("{}", if changed { format!("Granted {role} to {}", user.email) } else { format!("{} already has {role}", user.email) });
+            println!(
+                "{}",
+                if changed {
+                    format!("Granted {role} to {}", user.email)
+                } else {
+                    format!("{} already has {role}", user.email)
+                }
+            );
             Ok(())
         }
         Command::Role(RoleCommand::Revoke { email, role }) => {
             let user = user_by_email(&db, &email).await?;
             let changed = orgs::revoke_role(&db, &user, &role, OPERATOR).await?;
-            println!("{}", if changed { format!("Revoked {role} from {}", user.email) } else { format!("{} does not have {role}", user.email) });
+            println!(
+                "{}",
+                if changed {
+                    format!("Revoked {role} from {}", user.email)
+                } else {
+                    format!("{} does not have {role}", user.email)
+                }
+            );
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { name, org, platform }) => {
@@ -199,7 +224,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 _ => return Err(CliError::Usage("give either --org ORG or --platform".into())),
             };
             let (key, secret) = api_keys::create(&db, &name, scope).await?;
-            println!("Created API key {} ({}). Its secret, shown only now:\n{secret}", key.name, key.id);
+            println!(
+                "Created API key {} ({}). Its secret, shown only now:\n{secret}",
+                key.name, key.id
+            );
             Ok(())
         }
     };
@@ -266,7 +294,14 @@ mod tests {
     fn serve_is_the_default_and_reads_its_flags() {
         let cli = Cli::try_parse_from(["action-center"]).unwrap();
         assert!(cli.command.is_none());
-        let cli = Cli::try_parse_from(["action-center", "serve", "--demo", "--listen-addr", "127.0.0.1:4000"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "action-center",
+            "serve",
+            "--demo",
+            "--listen-addr",
+            "127.0.0.1:4000",
+        ])
+        .unwrap();
         match cli.command {
             Some(Command::Serve(args)) => {
                 assert!(args.demo);
@@ -279,7 +314,21 @@ mod tests {
     #[test]
     fn an_api_key_needs_exactly_one_scope() {
         assert!(Cli::try_parse_from(["action-center", "api-key", "create", "--name", "k"]).is_err());
-        assert!(Cli::try_parse_from(["action-center", "api-key", "create", "--name", "k", "--org", "a", "--platform"]).is_err());
-        assert!(Cli::try_parse_from(["action-center", "api-key", "create", "--name", "k", "--platform"]).is_ok());
+        assert!(
+            Cli::try_parse_from([
+                "action-center",
+                "api-key",
+                "create",
+                "--name",
+                "k",
+                "--org",
+                "a",
+                "--platform"
+            ])
+            .is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["action-center", "api-key", "create", "--name", "k", "--platform"]).is_ok()
+        );
     }
 }

@@ -3,21 +3,21 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use app::auth::session;
 use app::auth::CurrentUser;
-use app::db::{Backend, Db, DEFAULT_DATABASE_URL};
+use app::auth::session;
+use app::db::{Backend, DEFAULT_DATABASE_URL, Db};
 use app::demo::{self, DemoError};
 use app::state::AppState;
-use app::{shell, App};
+use app::{App, shell};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
@@ -47,9 +47,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         embedded_default && demo::is_demo_database(&db).await?
     };
 
-    let mut leptos_options = get_configuration(None)
-        .map_err(|e| CliError::Usage(format!("invalid Leptos configuration: {e}")))?
-        .leptos_options;
+    let mut leptos_options = leptos_options()?;
     leptos_options.site_addr = args.listen_addr;
     leptos_options.site_root = args.site_root.to_string_lossy().as_ref().into();
     if !args.site_root.join(leptos_options.site_pkg_dir.as_ref()).is_dir() {
@@ -65,12 +63,22 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         .unwrap_or_else(|| format!("http://{}", args.listen_addr))
         .trim_end_matches('/')
         .to_string();
-    let state = AppState { db, public_url: public_url.clone(), demo_mode, leptos_options };
+    let state = AppState {
+        db,
+        public_url: public_url.clone(),
+        demo_mode,
+        leptos_options,
+    };
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(args.listen_addr)
         .await
-        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}. Set LISTEN_ADDR to a free address", args.listen_addr)))?;
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "cannot listen on {}: {e}. Set LISTEN_ADDR to a free address",
+                args.listen_addr
+            ))
+        })?;
     println!("Action Center is running at {public_url}");
     if demo_mode {
         println!(
@@ -84,6 +92,22 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
     Ok(())
 }
 
+/// The renderer's settings: `Leptos.toml` in the working directory when there is one,
+/// otherwise the `LEPTOS_*` environment (as cargo-leptos sets it).
+fn leptos_options() -> Result<LeptosOptions, CliError> {
+    let file = std::path::Path::new("Leptos.toml");
+    let conf = if file.is_file() {
+        get_configuration(Some("Leptos.toml"))
+    } else {
+        get_configuration(None)
+    };
+    conf.map(|c| c.leptos_options).map_err(|e| {
+        CliError::Usage(format!(
+            "invalid Leptos configuration (Leptos.toml or LEPTOS_* variables): {e}"
+        ))
+    })
+}
+
 /// The whole HTTP surface of the app.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -94,16 +118,14 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/healthz", get(|| async { "ok" }))
-        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
         )
+        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -132,7 +154,11 @@ async fn session_layer(State(state): State<AppState>, mut req: Request, next: Ne
             Ok(user) => user,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read the session");
-                return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again.").into_response();
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is temporarily unavailable. Please try again.",
+                )
+                    .into_response();
             }
         },
         None => None,
@@ -168,25 +194,35 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         Err(session::AuthError::Db(err)) => return unavailable(err),
     };
     // A new session on every sign-in: an old token (possibly planted) is never promoted.
-    if let Some(old) = cookie_token(&headers) {
-        if let Err(err) = session::close(&state.db, &old).await {
-            return unavailable(err);
-        }
+    if let Err(response) = close_presented_session(&state, &headers).await {
+        return response;
     }
     match session::open(&state.db, &user.id).await {
-        Ok(token) => with_cookie(Redirect::to("/"), &session::set_cookie(&token, state.secure_cookies())),
+        Ok(token) => with_cookie(
+            Redirect::to("/"),
+            &session::set_cookie(&token, state.secure_cookies()),
+        ),
         Err(err) => unavailable(err),
     }
 }
 
 /// `POST /sign-out`: ends the session and clears the cookie.
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = cookie_token(&headers) {
-        if let Err(err) = session::close(&state.db, &token).await {
-            return unavailable(err);
-        }
+    if let Err(response) = close_presented_session(&state, &headers).await {
+        return response;
     }
-    with_cookie(Redirect::to("/sign-in"), &session::clear_cookie(state.secure_cookies()))
+    with_cookie(
+        Redirect::to("/sign-in"),
+        &session::clear_cookie(state.secure_cookies()),
+    )
+}
+
+/// Ends the session whose cookie came with the request, if there is one.
+async fn close_presented_session(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    match cookie_token(headers) {
+        Some(token) => session::close(&state.db, &token).await.map_err(unavailable),
+        None => Ok(()),
+    }
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -206,7 +242,11 @@ fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
 
 fn unavailable(err: impl std::fmt::Display) -> Response {
     tracing::error!(error = %err, "storage failed");
-    (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again.").into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is temporarily unavailable. Please try again.",
+    )
+        .into_response()
 }
 
 async fn shutdown_signal() {
@@ -235,7 +275,12 @@ mod tests {
 
     #[test]
     fn only_sign_in_assets_and_apis_are_public() {
-        for public in ["/sign-in", "/pkg/action-center.wasm", "/api/current_user", "/healthz"] {
+        for public in [
+            "/sign-in",
+            "/pkg/action-center.wasm",
+            "/api/current_user",
+            "/healthz",
+        ] {
             assert!(is_public(public), "{public}");
         }
         for private in ["/", "/action-center", "/preferences", "/sign-in-x"] {

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::{password, CurrentUser};
-use crate::db::{now_ms, Db, DbError};
+use super::{CurrentUser, password};
+use crate::db::{Db, DbError, now_ms};
 use crate::orgs;
 
 pub const COOKIE_NAME: &str = "ac_session";
@@ -48,7 +48,11 @@ pub async fn authenticate(db: &Db, email: &str, password_input: &str) -> Result<
     let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
         .await
         .unwrap_or(false);
-    if ok { Ok(user) } else { Err(AuthError::BadCredentials) }
+    if ok {
+        Ok(user)
+    } else {
+        Err(AuthError::BadCredentials)
+    }
 }
 
 /// Opens a session for the user and returns the cookie token.
@@ -97,7 +101,15 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
             .await?;
     }
     let roles = orgs::roles_of(db, &id).await?;
-    Ok(Some(CurrentUser { id, org_id, org_name, email, display_name, roles, setup_completed: setup.is_some() }))
+    Ok(Some(CurrentUser {
+        id,
+        org_id,
+        org_name,
+        email,
+        display_name,
+        roles,
+        setup_completed: setup.is_some(),
+    }))
 }
 
 pub async fn close(db: &Db, token: &str) -> Result<(), DbError> {
@@ -137,8 +149,7 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The signed-in user of the current request, put there by the server's session layer.
 pub fn from_request() -> Option<CurrentUser> {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
 #[cfg(test)]
@@ -158,7 +169,10 @@ mod tests {
     #[test]
     fn the_cookie_header_yields_only_a_well_formed_token() {
         let (t, _) = new_token();
-        assert_eq!(token_from_cookie_header(&format!("a=1; {COOKIE_NAME}={t}; b=2")), Some(t));
+        assert_eq!(
+            token_from_cookie_header(&format!("a=1; {COOKIE_NAME}={t}; b=2")),
+            Some(t)
+        );
         assert_eq!(token_from_cookie_header(&format!("{COOKIE_NAME}=short")), None);
         assert_eq!(token_from_cookie_header("other=1"), None);
     }

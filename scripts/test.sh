@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test: formatting and lints, unit tests, the
+# storage contract and HTTP tests on SQLite and PostgreSQL, then Playwright end-to-end
+# tests in Debian's headless Chromium against the release build.
+source "$(dirname "$0")/lib.sh"
+
+ensure_build_tools
+ensure_apt chromium postgresql
+
+# PostgreSQL for the contract tests: TEST_POSTGRES_URL, or the local server (started if stopped).
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if [[ "$TEST_POSTGRES_URL" == *"@127.0.0.1:5432/"* ]] && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    say "starting the local PostgreSQL"
+    for version in $(ls /etc/postgresql); do
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 >/dev/null || [[ "$TEST_POSTGRES_URL" != *"@127.0.0.1:5432/"* ]] \
+    || { echo "PostgreSQL is not reachable at $TEST_POSTGRES_URL" >&2; exit 1; }
+
+say "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy -p app -p server --all-targets --features app/ssr -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+say "unit, storage contract and HTTP tests (SQLite and PostgreSQL)"
+cargo test -p app -p server --features app/ssr
+
+build_release
+
+say "end-to-end tests (Playwright, headless Chromium)"
+export ACTION_CENTER_BIN="$(SERVER_BIN)"
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
+npx playwright test -c end2end/playwright.config.ts

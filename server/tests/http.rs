@@ -1,0 +1,353 @@
+//! The HTTP surface over the real router, on SQLite and on PostgreSQL: sign-in, the
+//! session cookie, the page guard and sign-out. Plus the binary's start-up errors and CLI.
+
+use app::db::Backend;
+use app::db::scratch::ScratchDb;
+use app::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+async fn app(backend: Backend) -> (ScratchDb, Router) {
+    let scratch = ScratchDb::new(backend).await;
+    app::demo::seed(&scratch.db).await.unwrap();
+    let leptos_options = leptos::config::get_configuration(None).unwrap().leptos_options;
+    let state = AppState {
+        db: scratch.db.clone(),
+        public_url: "http://127.0.0.1:3000".into(),
+        demo_mode: true,
+        leptos_options,
+    };
+    (scratch, server::web::router(state))
+}
+
+fn form(body: &str) -> Request<Body> {
+    Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn location(res: &Response<Body>) -> &str {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn session_cookie(res: &Response<Body>) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ac_session=") && !c.contains("Max-Age=0"))
+        .map(|c| c.split(';').next().unwrap_or_default().to_string())
+}
+
+async fn text(res: Response<Body>) -> String {
+    String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned()
+}
+
+async fn get(router: &Router, path: &str, cookie: Option<&str>) -> Response<Body> {
+    let mut req = Request::get(path);
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn sign_in(router: &Router, email: &str) -> String {
+    let res = router
+        .clone()
+        .oneshot(form(&format!("email={email}&password=actioncenter")))
+        .await
+        .unwrap();
+    session_cookie(&res).expect("a session cookie")
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Sqlite).await })* }
+        mod postgres { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Postgres).await })* }
+    };
+}
+
+on_both_backends!(
+    pages_need_a_session,
+    sign_in_sets_a_safe_cookie_and_shows_the_user,
+    every_bad_sign_in_gets_the_same_answer_and_no_session,
+    sign_out_ends_the_session,
+    signing_in_again_replaces_the_old_session,
+);
+
+async fn pages_need_a_session(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let res = get(&router, "/", None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/sign-in");
+    let res = get(&router, "/sign-in", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = text(res).await;
+    for label in [">Email<", ">Password<", ">Sign in<"] {
+        assert!(page.contains(label), "sign-in page lacks {label}");
+    }
+    assert_eq!(get(&router, "/healthz", None).await.status(), StatusCode::OK);
+}
+
+async fn sign_in_sets_a_safe_cookie_and_shows_the_user(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let res = router
+        .clone()
+        .oneshot(form("email=Admin%40Contoso.test&password=actioncenter"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/");
+    let full = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        full.contains("HttpOnly") && full.contains("SameSite=Lax") && full.contains("Path=/"),
+        "{full}"
+    );
+    assert!(!full.contains("Secure"), "plain http on loopback");
+    let pair = session_cookie(&res).unwrap();
+
+    let res = get(&router, "/", Some(&pair)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = text(res).await;
+    assert!(
+        page.contains("Ada Admin") && page.contains("admin@contoso.test"),
+        "the header names the user"
+    );
+    assert!(page.contains("aria-label=\"Notifications\""));
+    // A signed-in user is not shown the sign-in form again.
+    let res = get(&router, "/sign-in", Some(&pair)).await;
+    assert_eq!(location(&res), "/");
+}
+
+async fn every_bad_sign_in_gets_the_same_answer_and_no_session(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let long = format!("email=admin%40contoso.test&password={}", "x".repeat(5000));
+    let cases: Vec<Request<Body>> = vec![
+        form("email=admin%40contoso.test&password=wrong"),
+        form("email=nobody%40contoso.test&password=actioncenter"),
+        form("email=admin%40contoso.test"),
+        form("password=actioncenter"),
+        form("%%%&&&==="),
+        form(""),
+        form(&long),
+        Request::post("/sign-in")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                r#"{"email":"admin@contoso.test","password":"actioncenter"}"#,
+            ))
+            .unwrap(),
+        Request::post("/sign-in")
+            .body(Body::from(vec![0xff, 0xfe, 0x00]))
+            .unwrap(),
+    ];
+    for req in cases {
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/sign-in?error=credentials");
+        assert!(session_cookie(&res).is_none());
+    }
+    let res = get(&router, "/sign-in?error=credentials", None).await;
+    assert!(text(res).await.contains("The email or password is not correct."));
+    // A body over the limit is refused before it is read, not with a server error.
+    let huge = form(&format!("email=a&password={}", "x".repeat(100 * 1024)));
+    let res = router.clone().oneshot(huge).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn sign_out_ends_the_session(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let pair = sign_in(&router, "dev%40contoso.test").await;
+    let out = Request::post("/sign-out")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(out).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/sign-in");
+    let cleared = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(cleared.starts_with("ac_session=;") && cleared.contains("Max-Age=0"));
+    let res = get(&router, "/", Some(&pair)).await;
+    assert_eq!(location(&res), "/sign-in", "the old cookie opens nothing");
+}
+
+async fn signing_in_again_replaces_the_old_session(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let old = sign_in(&router, "dev%40contoso.test").await;
+    let mut again = form("email=dev%40contoso.test&password=actioncenter");
+    again.headers_mut().insert(header::COOKIE, old.parse().unwrap());
+    let res = router.clone().oneshot(again).await.unwrap();
+    let new = session_cookie(&res).unwrap();
+    assert_ne!(old, new);
+    assert_eq!(location(&get(&router, "/", Some(&old)).await), "/sign-in");
+    assert_eq!(get(&router, "/", Some(&new)).await.status(), StatusCode::OK);
+}
+
+fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_action-center"))
+}
+
+#[test]
+fn an_unreachable_database_stops_the_binary_with_one_line() {
+    let out = binary()
+        .args(["migrate"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot open the database") && stderr.contains("DATABASE_URL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unsupported_database_url_is_named() {
+    let out = binary()
+        .args(["migrate"])
+        .env("DATABASE_URL", "")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DATABASE_URL must start with sqlite:// or postgres://"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_cli_manages_orgs_users_roles_and_keys() {
+    let dir = std::env::temp_dir().join(format!("ac-cli-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/cli.db", dir.display());
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = binary()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "off")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    assert_eq!(run(&["migrate"], "").0, Some(0));
+    assert_eq!(
+        run(&["org", "create", "northwind", "--name", "Northwind"], "").0,
+        Some(0)
+    );
+    let (code, out) = run(&["org", "create", "northwind", "--name", "Again"], "");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("already exists"), "{out}");
+    let (code, out) = run(
+        &[
+            "user",
+            "create",
+            "--org",
+            "northwind",
+            "--email",
+            "ann@northwind.test",
+            "--name",
+            "Ann",
+            "--password-stdin",
+            "--role",
+            "billing_admin",
+        ],
+        "a long password\n",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(
+        &[
+            "role",
+            "grant",
+            "--email",
+            "ann@northwind.test",
+            "--role",
+            "account_admin",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(
+        &["role", "grant", "--email", "ann@northwind.test", "--role", "king"],
+        "",
+    );
+    assert_eq!(code, Some(2));
+    assert!(out.contains("unknown role"), "{out}");
+    let (code, out) = run(
+        &[
+            "role",
+            "revoke",
+            "--email",
+            "ann@northwind.test",
+            "--role",
+            "billing_admin",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "billing system",
+            "--org",
+            "northwind",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let secret = out.lines().last().unwrap().trim().to_string();
+    assert!(secret.starts_with("ack_"), "{out}");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = app::db::Db::connect(&url).await.unwrap();
+        let ann = app::orgs::find_user_by_email(&db, "ann@northwind.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app::orgs::roles_of(&db, &ann.id).await.unwrap(),
+            vec!["account_admin"]
+        );
+        assert!(
+            app::auth::session::authenticate(&db, "ann@northwind.test", "a long password")
+                .await
+                .is_ok()
+        );
+        let key = app::api_keys::authenticate(&db, &secret, false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(key.may_act_on("northwind") && !key.may_act_on("contoso"));
+        db.close().await;
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
