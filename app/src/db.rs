@@ -5,6 +5,7 @@
 //! migrations are kept per backend.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::AnyPool;
@@ -69,6 +70,8 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Wakes live streams after a change to an organisation's event log (the org id).
+    changes: tokio::sync::broadcast::Sender<Arc<str>>,
 }
 
 impl Db {
@@ -122,7 +125,12 @@ impl Db {
                 .await
                 .map_err(|e| unreachable(e.to_string()))?;
         }
-        Ok(Db { pool, backend })
+        let (changes, _) = tokio::sync::broadcast::channel(4096);
+        Ok(Db {
+            pool,
+            backend,
+            changes,
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -139,6 +147,16 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Tells live streams that the organisation's event log grew (call after commit).
+    pub fn announce_change(&self, org_id: &str) {
+        let _ = self.changes.send(Arc::from(org_id));
+    }
+
+    /// Organisation ids whose event log grew, as they are announced.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.changes.subscribe()
     }
 
     /// True when the database holds no organisation yet (a fresh install).

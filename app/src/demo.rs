@@ -3,7 +3,8 @@
 use crate::api_keys;
 use crate::auth::password;
 use crate::db::{Db, DbError, now_ms};
-use crate::items::{self, Category, LocalizedText, NewItem};
+use crate::items::payload::ValidItem;
+use crate::items::{self, Category, ItemError, LocalizedText, Reader, UserAction};
 use crate::orgs::{self, NewUser, OrgError};
 
 pub const DEMO_PASSWORD: &str = "actioncenter";
@@ -18,6 +19,8 @@ pub enum DemoError {
     Org(#[from] OrgError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Item(#[from] ItemError),
 }
 
 /// Whether this database was seeded with the demo.
@@ -199,49 +202,49 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
             true,
         ),
     ];
-    let admin = &users[0];
+    let admin = Reader {
+        user_id: users[0].id.clone(),
+        org_id: "contoso".into(),
+        language: "en".into(),
+    };
+    let body = text(
+        "Open the linked page in the partner portal for the details.",
+        "Open de gekoppelde pagina in het partnerportaal voor de details.",
+    );
     for (category, workspace, roles, title, due_at, archived_by_admin) in contoso_items {
-        let body = text(
-            "Open the linked page in the partner portal for the details.",
-            "Open de gekoppelde pagina in het partnerportaal voor de details.",
-        );
-        let id = items::insert(
-            db,
-            NewItem {
-                org_id: "contoso",
-                category,
-                workspace,
-                audience_roles: roles,
-                audience_users: &[],
-                title,
-                body,
-                link: Some("/"),
-                due_at,
-            },
-        )
-        .await?;
+        let item = ValidItem {
+            org_id: "contoso".into(),
+            category,
+            workspace: workspace.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            user_ids: Default::default(),
+            title,
+            body: body.clone(),
+            link: Some("/".into()),
+            due_at,
+            idempotency_key: None,
+        };
+        let id = items::insert_direct(db, &item).await?;
         if archived_by_admin {
-            items::archive_for(db, &id, &admin.id).await?;
+            items::apply(db, &admin, &id, UserAction::Archive).await?;
         }
     }
-    items::insert(
-        db,
-        NewItem {
-            org_id: "fabrikam",
-            category: Category::Mandatory,
-            workspace: "account_settings",
-            audience_roles: &["account_admin"],
-            audience_users: &[],
-            title: text(
-                "Complete your account verification",
-                "Voltooi de verificatie van uw account",
-            ),
-            body: text("Fabrikam only.", "Alleen Fabrikam."),
-            link: Some("/"),
-            due_at: Some(now + 3 * DAY_MS),
-        },
-    )
-    .await?;
+    let fabrikam = ValidItem {
+        org_id: "fabrikam".into(),
+        category: Category::Mandatory,
+        workspace: "account_settings".into(),
+        roles: ["account_admin".to_string()].into(),
+        user_ids: Default::default(),
+        title: text(
+            "Complete your account verification",
+            "Voltooi de verificatie van uw account",
+        ),
+        body: text("Fabrikam only.", "Alleen Fabrikam."),
+        link: Some("/".into()),
+        due_at: Some(now + 3 * DAY_MS),
+        idempotency_key: None,
+    };
+    items::insert_direct(db, &fabrikam).await?;
 
     api_keys::create_demo_key(db).await?;
     db.set_setting(DEMO_SETTING, "seeded").await?;

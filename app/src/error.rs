@@ -10,6 +10,8 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have access to this.")]
     Forbidden,
+    #[error("This item is not available to you.")]
+    NotFound,
     #[error("{0}")]
     Invalid(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]

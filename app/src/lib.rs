@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod items;
+pub mod live;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -254,58 +254,63 @@ async fn ensure_role(db: &Db, role: &str) -> Result<(), OrgError> {
 
 /// Grants a role; granting one the user already has changes nothing. Returns whether it changed.
 pub async fn grant_role(db: &Db, user: &User, role: &str, granted_by: &str) -> Result<bool, OrgError> {
-    ensure_role(db, role).await?;
-    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
-    let done = sqlx::query(
-        "INSERT INTO role_grants (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, role) DO NOTHING",
-    )
-    .bind(&user.id)
-    .bind(role)
-    .bind(granted_by)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await
-    .map_err(DbError::from)?;
-    let changed = done.rows_affected() == 1;
-    if changed {
-        crate::audit::record_in(
-            &mut tx,
-            Some(&user.org_id),
-            granted_by,
-            "role.grant",
-            Some(&user.email),
-            &serde_json::json!({ "role": role }),
-        )
-        .await?;
-    }
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(changed)
+    change_role(db, user, role, granted_by, true).await
 }
 
 /// Revokes a role; revoking one the user does not have changes nothing. Returns whether it changed.
 pub async fn revoke_role(db: &Db, user: &User, role: &str, revoked_by: &str) -> Result<bool, OrgError> {
+    change_role(db, user, role, revoked_by, false).await
+}
+
+/// One grant or revoke, with its audit entry and live event in the same transaction: the
+/// user's lists, bell and badge follow their current roles (spec §2).
+async fn change_role(db: &Db, user: &User, role: &str, actor: &str, grant: bool) -> Result<bool, OrgError> {
     ensure_role(db, role).await?;
     let mut tx = db.pool().begin().await.map_err(DbError::from)?;
-    let done = sqlx::query("DELETE FROM role_grants WHERE user_id = $1 AND role = $2")
+    let done = if grant {
+        sqlx::query(
+            "INSERT INTO role_grants (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, role) DO NOTHING",
+        )
         .bind(&user.id)
         .bind(role)
+        .bind(actor)
+        .bind(now_ms())
         .execute(&mut *tx)
         .await
-        .map_err(DbError::from)?;
+    } else {
+        sqlx::query("DELETE FROM role_grants WHERE user_id = $1 AND role = $2")
+            .bind(&user.id)
+            .bind(role)
+            .execute(&mut *tx)
+            .await
+    }
+    .map_err(DbError::from)?;
     let changed = done.rows_affected() == 1;
     if changed {
+        let (action, direction) = if grant {
+            ("role.grant", "grant")
+        } else {
+            ("role.revoke", "revoke")
+        };
+        let detail = serde_json::json!({ "role": role });
         crate::audit::record_in(
             &mut tx,
             Some(&user.org_id),
-            revoked_by,
-            "role.revoke",
+            actor,
+            action,
             Some(&user.email),
-            &serde_json::json!({ "role": role }),
+            &detail,
         )
         .await?;
+        let subject = format!("{direction}:{role}");
+        let kind = crate::live::LogKind::RolesChanged;
+        crate::live::append(&mut tx, db, &user.org_id, Some(&user.id), kind, &subject).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
+    if changed {
+        db.announce_change(&user.org_id);
+    }
     Ok(changed)
 }
 

@@ -5,25 +5,9 @@ use app::auth::{password, session};
 use app::db::scratch::ScratchDb;
 use app::db::{Backend, Db, DbError};
 use app::demo;
-use app::items::{self, Category, NewItem};
 use app::orgs::{self, InputError, NewUser, OrgError};
 
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() {
-                let scratch = app::db::scratch::ScratchDb::new(app::db::Backend::Sqlite).await;
-                super::$name(&scratch.db).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() {
-                let scratch = app::db::scratch::ScratchDb::new(app::db::Backend::Postgres).await;
-                super::$name(&scratch.db).await;
-            })*
-        }
-    };
-}
+mod common;
 
 contract!(
     migrations_are_idempotent,
@@ -35,7 +19,6 @@ contract!(
     authentication_refuses_alike,
     api_keys_are_hashed_and_scoped,
     demo_seeds_once_with_every_category,
-    badge_counts_follow_current_roles,
 );
 
 async fn user(db: &Db, org: &str, email: &str) -> orgs::User {
@@ -328,64 +311,6 @@ async fn demo_seeds_once_with_every_category(db: &Db) {
             .await
             .unwrap();
     assert!(archived > 0);
-}
-
-async fn badge_counts_follow_current_roles(db: &Db) {
-    let ada = user(db, "contoso", "ada@contoso.test").await;
-    let fay = user(db, "fabrikam", "fay@fabrikam.test").await;
-    orgs::grant_role(db, &fay, "billing_admin", "t").await.unwrap();
-    let due = Some(app::db::now_ms() + 86_400_000);
-    let action = |org: &'static str, roles: &'static [&'static str]| NewItem {
-        org_id: org,
-        category: Category::Mandatory,
-        workspace: "billing",
-        audience_roles: roles,
-        audience_users: &[],
-        title: [("en".to_string(), "Pay".to_string())].into(),
-        body: Default::default(),
-        link: None,
-        due_at: due,
-    };
-    let first = items::insert(db, action("contoso", &["billing_admin"]))
-        .await
-        .unwrap();
-    items::insert(db, action("contoso", &["billing_admin", "account_admin"]))
-        .await
-        .unwrap();
-    items::insert(db, action("fabrikam", &["billing_admin"]))
-        .await
-        .unwrap();
-    assert_eq!(
-        items::pending_action_count(db, &ada.id).await.unwrap(),
-        0,
-        "no role, nothing"
-    );
-    orgs::grant_role(db, &ada, "billing_admin", "t").await.unwrap();
-    assert_eq!(
-        items::pending_action_count(db, &ada.id).await.unwrap(),
-        2,
-        "never another org's items"
-    );
-    items::archive_for(db, &first, &ada.id).await.unwrap();
-    assert_eq!(items::pending_action_count(db, &ada.id).await.unwrap(), 1);
-    orgs::revoke_role(db, &ada, "billing_admin", "t").await.unwrap();
-    assert_eq!(
-        items::pending_action_count(db, &ada.id).await.unwrap(),
-        0,
-        "revoking takes the items away"
-    );
-    assert_eq!(items::pending_action_count(db, &fay.id).await.unwrap(), 1);
-    let direct = NewItem {
-        audience_roles: &[],
-        audience_users: &[ada.id.as_str()],
-        ..action("contoso", &[])
-    };
-    items::insert(db, direct).await.unwrap();
-    assert_eq!(
-        items::pending_action_count(db, &ada.id).await.unwrap(),
-        1,
-        "named directly"
-    );
 }
 
 #[tokio::test]

@@ -11,12 +11,16 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 async fn app(backend: Backend) -> (ScratchDb, Router) {
+    app_at(backend, "http://127.0.0.1:3000").await
+}
+
+async fn app_at(backend: Backend, public_url: &str) -> (ScratchDb, Router) {
     let scratch = ScratchDb::new(backend).await;
     app::demo::seed(&scratch.db).await.unwrap();
     let leptos_options = leptos::config::get_configuration(None).unwrap().leptos_options;
     let state = AppState {
         db: scratch.db.clone(),
-        public_url: "http://127.0.0.1:3000".into(),
+        public_url: public_url.into(),
         demo_mode: true,
         leptos_options,
     };
@@ -84,7 +88,22 @@ on_both_backends!(
     every_bad_sign_in_gets_the_same_answer_and_no_session,
     sign_out_ends_the_session,
     signing_in_again_replaces_the_old_session,
+    behind_tls_the_cookie_is_secure,
 );
+
+async fn behind_tls_the_cookie_is_secure(backend: Backend) {
+    let (_db, router) = app_at(backend, "https://partner.example").await;
+    let res = router
+        .clone()
+        .oneshot(form("email=dev%40contoso.test&password=actioncenter"))
+        .await
+        .unwrap();
+    let cookie = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
 
 async fn pages_need_a_session(backend: Backend) {
     let (_db, router) = app(backend).await;

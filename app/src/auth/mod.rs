@@ -23,6 +23,19 @@ pub struct CurrentUser {
     pub display_name: String,
     pub roles: Vec<String>,
     pub setup_completed: bool,
+    /// The user's language (BCP 47), for item text.
+    pub language: String,
+}
+
+#[cfg(feature = "ssr")]
+impl CurrentUser {
+    pub fn reader(&self) -> crate::items::Reader {
+        crate::items::Reader {
+            user_id: self.id.clone(),
+            org_id: self.org_id.clone(),
+            language: self.language.clone(),
+        }
+    }
 }
 
 /// The signed-in user of this request, or `None`.

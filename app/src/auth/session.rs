@@ -75,16 +75,27 @@ pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
 pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbError> {
     let hash = token_hash(token);
     let now = now_ms();
-    type Row = (String, String, String, String, String, Option<i64>, i64, i64);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        i64,
+        i64,
+        Option<String>,
+    );
     let row: Option<Row> = sqlx::query_as(
-        "SELECT u.id, u.org_id, o.name, u.email, u.display_name, u.setup_completed_at, s.expires_at, s.last_seen_at \
-         FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
-         WHERE s.token_hash = $1",
+        "SELECT u.id, u.org_id, o.name, u.email, u.display_name, u.setup_completed_at, s.expires_at, s.last_seen_at, \
+         p.email_language FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
+         LEFT JOIN preferences p ON p.user_id = u.id WHERE s.token_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(db.pool())
     .await?;
-    let Some((id, org_id, org_name, email, display_name, setup, expires_at, last_seen_at)) = row else {
+    let Some((id, org_id, org_name, email, display_name, setup, expires_at, last_seen_at, language)) = row
+    else {
         return Ok(None);
     };
     if expires_at <= now {
@@ -109,6 +120,7 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
         display_name,
         roles,
         setup_completed: setup.is_some(),
+        language: language.unwrap_or_else(|| "en".into()),
     }))
 }
 
@@ -145,6 +157,13 @@ pub fn clear_cookie(secure: bool) -> String {
         "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         if secure { "; Secure" } else { "" }
     )
+}
+
+/// The app state and the signed-in reader of the current request, or `Unauthenticated`.
+pub fn require_reader() -> Result<(crate::state::AppState, crate::items::Reader), crate::error::AppError> {
+    let user = from_request().ok_or(crate::error::AppError::Unauthenticated)?;
+    let state = use_context::<crate::state::AppState>().ok_or(crate::error::AppError::Internal)?;
+    Ok((state, user.reader()))
 }
 
 /// The signed-in user of the current request, put there by the server's session layer.

@@ -1,0 +1,696 @@
+//! Storage of items, their audience and per-user state. Delivery is evaluated at read time:
+//! an item reaches a user when it is in the user's org and targets one of the user's current
+//! roles, or names the user.
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+use sqlx::{Any, FromRow};
+
+use super::payload::{ApiItem, Audience, Catalog, FieldError, ValidItem, format_time};
+use super::{Category, Counts, ItemFilter, ItemPage, ItemView, Kind, LocalizedText, Order, Status, localize};
+use crate::db::{Db, DbError, now_ms};
+use crate::live::{self, Change, LiveMessage, LogEntry, LogKind, Removal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ItemError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("the idempotency key was already used with a different payload")]
+    IdempotencyConflict,
+    #[error("no such item")]
+    NotFound,
+    #[error("only actions can be completed or cancelled")]
+    NotAnAction,
+    #[error("the action is already {0}")]
+    AlreadyClosed(&'static str),
+    #[error("a mandatory action cannot be archived")]
+    MandatoryCannotBeArchived,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for ItemError {
+    fn from(err: sqlx::Error) -> Self {
+        ItemError::Db(err.into())
+    }
+}
+
+/// The user an item list or stream is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub user_id: String,
+    pub org_id: String,
+    pub language: String,
+}
+
+/// The condition "item `i` reaches user `$1`" (with `i.org_id = $2` alongside).
+const REACHES: &str = "(EXISTS (SELECT 1 FROM item_audience_roles ar JOIN role_grants g ON g.role = ar.role \
+     WHERE ar.item_id = i.id AND g.user_id = $1) \
+     OR EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = i.id AND au.user_id = $1))";
+
+pub async fn catalog(db: &Db) -> Result<Catalog, DbError> {
+    Ok(Catalog {
+        roles: crate::orgs::role_catalog(db).await?.into_iter().collect(),
+        workspaces: crate::orgs::workspace_catalog(db).await?.into_iter().collect(),
+    })
+}
+
+/// Publishes an item (spec §6). Returns the item and whether it was created now; a repeated
+/// idempotency key with the same payload returns the existing item.
+pub async fn publish(
+    db: &Db,
+    item: &ValidItem,
+    api_key_id: Option<&str>,
+    actor: &str,
+) -> Result<(ApiItem, bool), ItemError> {
+    let fingerprint = item.fingerprint();
+    // Two tries: a concurrent publish with the same key makes the first insert fail.
+    for _ in 0..2 {
+        if let Some(key) = &item.idempotency_key {
+            let existing: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT id, payload_hash FROM items WHERE org_id = $1 AND idempotency_key = $2",
+            )
+            .bind(&item.org_id)
+            .bind(key)
+            .fetch_optional(db.pool())
+            .await?;
+            if let Some((id, hash)) = existing {
+                if hash.as_deref() != Some(fingerprint.as_str()) {
+                    return Err(ItemError::IdempotencyConflict);
+                }
+                return Ok((get(db, &id).await?.ok_or(ItemError::NotFound)?, false));
+            }
+        }
+        match insert(db, item, &fingerprint, api_key_id, actor).await {
+            Ok(id) => {
+                db.announce_change(&item.org_id);
+                return Ok((get(db, &id).await?.ok_or(ItemError::NotFound)?, true));
+            }
+            Err(ItemError::Db(DbError::Duplicate(_))) if item.idempotency_key.is_some() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ItemError::IdempotencyConflict)
+}
+
+async fn insert(
+    db: &Db,
+    item: &ValidItem,
+    fingerprint: &str,
+    api_key_id: Option<&str>,
+    actor: &str,
+) -> Result<String, ItemError> {
+    let mut tx = db.pool().begin().await?;
+    if crate::orgs::find_org(db, &item.org_id).await?.is_none() {
+        return Err(FieldError {
+            field: "org_id".into(),
+            message: format!("unknown organisation {:?}", item.org_id),
+        }
+        .into());
+    }
+    for (i, user_id) in item.user_ids.iter().enumerate() {
+        let member: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 AND org_id = $2")
+            .bind(user_id)
+            .bind(&item.org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if member.is_none() {
+            return Err(FieldError {
+                field: format!("audience.user_ids[{i}]"),
+                message: format!("no user {user_id:?} in organisation {:?}", item.org_id),
+            }
+            .into());
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
+         idempotency_key, payload_hash, api_key_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13, $13)",
+    )
+    .bind(&id)
+    .bind(&item.org_id)
+    .bind(item.kind().as_str())
+    .bind(item.category.as_str())
+    .bind(&item.workspace)
+    .bind(serde_json::to_string(&item.title).unwrap_or_default())
+    .bind(serde_json::to_string(&item.body).unwrap_or_default())
+    .bind(item.link.as_deref())
+    .bind(item.due_at)
+    .bind(item.idempotency_key.as_deref())
+    .bind(fingerprint)
+    .bind(api_key_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for role in &item.roles {
+        sqlx::query("INSERT INTO item_audience_roles (item_id, role) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for user_id in &item.user_ids {
+        sqlx::query("INSERT INTO item_audience_users (item_id, user_id) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let detail = serde_json::json!({ "item_id": id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": api_key_id });
+    crate::audit::record_in(
+        &mut tx,
+        Some(&item.org_id),
+        actor,
+        "item.publish",
+        Some(&id),
+        &detail,
+    )
+    .await?;
+    live::append(&mut tx, db, &item.org_id, None, LogKind::Published, &id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+type ItemRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// An item as the producer API shows it.
+pub async fn get(db: &Db, id: &str) -> Result<Option<ApiItem>, DbError> {
+    let row: Option<ItemRow> = sqlx::query_as(
+        "SELECT id, org_id, kind, category, workspace, title, body, link, due_at, status, idempotency_key, \
+         created_at, updated_at FROM items WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((
+        id,
+        org_id,
+        _kind,
+        category,
+        workspace,
+        title,
+        body,
+        link,
+        due_at,
+        status,
+        key,
+        created,
+        updated,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let roles: Vec<(String,)> =
+        sqlx::query_as("SELECT role FROM item_audience_roles WHERE item_id = $1 ORDER BY role")
+            .bind(&id)
+            .fetch_all(db.pool())
+            .await?;
+    let users: Vec<(String,)> =
+        sqlx::query_as("SELECT user_id FROM item_audience_users WHERE item_id = $1 ORDER BY user_id")
+            .bind(&id)
+            .fetch_all(db.pool())
+            .await?;
+    let category = Category::parse(&category).unwrap_or(Category::Transactional);
+    Ok(Some(ApiItem {
+        id,
+        kind: category.kind(),
+        category,
+        org_id,
+        workspace,
+        audience: Audience {
+            roles: roles.into_iter().map(|r| r.0).collect(),
+            user_ids: users.into_iter().map(|r| r.0).collect(),
+        },
+        title: parse_text(&title),
+        body: parse_text(&body),
+        link,
+        due_at: due_at.map(format_time),
+        status: Status::parse(&status).unwrap_or(Status::Open),
+        idempotency_key: key,
+        created_at: format_time(created),
+        updated_at: format_time(updated),
+    }))
+}
+
+fn parse_text(json: &str) -> LocalizedText {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Completes or cancels an open action (org-wide: for every recipient at once).
+/// Repeating the same transition changes nothing.
+pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<ApiItem, ItemError> {
+    let mut tx = db.pool().begin().await?;
+    let row: Option<(String, String, String)> =
+        sqlx::query_as("SELECT org_id, kind, status FROM items WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (org_id, kind, status) = row.ok_or(ItemError::NotFound)?;
+    if Kind::parse(&kind) != Some(Kind::Action) {
+        return Err(ItemError::NotAnAction);
+    }
+    let status = Status::parse(&status).unwrap_or(Status::Open);
+    if status == to {
+        tx.rollback().await?;
+        return get(db, id).await?.ok_or(ItemError::NotFound);
+    }
+    if status != Status::Open {
+        return Err(ItemError::AlreadyClosed(status.as_str()));
+    }
+    sqlx::query("UPDATE items SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let action = if to == Status::Completed {
+        "item.complete"
+    } else {
+        "item.cancel"
+    };
+    crate::audit::record_in(
+        &mut tx,
+        Some(&org_id),
+        actor,
+        action,
+        Some(id),
+        &serde_json::json!({}),
+    )
+    .await?;
+    live::append(&mut tx, db, &org_id, None, LogKind::StatusChanged, id).await?;
+    tx.commit().await?;
+    db.announce_change(&org_id);
+    get(db, id).await?.ok_or(ItemError::NotFound)
+}
+
+/// The bound values of a dynamically built query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q, O>(
+    mut q: QueryAs<'q, Any, O, AnyArguments<'q>>,
+    binds: &'q [Bind],
+) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s.as_str()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+#[derive(FromRow)]
+struct ViewRow {
+    id: String,
+    category: String,
+    workspace: String,
+    title: String,
+    body: String,
+    link: Option<String>,
+    due_at: Option<i64>,
+    status: String,
+    created_at: i64,
+    read_at: Option<i64>,
+    archived_at: Option<i64>,
+    sort_key: i64,
+}
+
+impl ViewRow {
+    fn into_view(self, language: &str) -> ItemView {
+        let category = Category::parse(&self.category).unwrap_or(Category::Transactional);
+        ItemView {
+            id: self.id,
+            kind: category.kind(),
+            category,
+            workspace: self.workspace,
+            title: localize(&parse_text(&self.title), language).to_string(),
+            body: localize(&parse_text(&self.body), language).to_string(),
+            link: self.link,
+            due_at: self.due_at,
+            status: Status::parse(&self.status).unwrap_or(Status::Open),
+            created_at: self.created_at,
+            read: self.read_at.is_some(),
+            archived: self.archived_at.is_some(),
+        }
+    }
+}
+
+/// Sorts notifications (no due date) after every action in due-date order.
+const NO_DUE_DATE: i64 = 9_000_000_000_000_000;
+
+const VIEW_COLUMNS: &str = "i.id, i.category, i.workspace, i.title, i.body, i.link, i.due_at, i.status, i.created_at, \
+     s.read_at, s.archived_at";
+
+fn encode_cursor(order: Order, key: i64, id: &str) -> String {
+    let tag = if order == Order::Newest { 'n' } else { 'd' };
+    URL_SAFE_NO_PAD.encode(format!("{tag}:{key}:{id}"))
+}
+
+fn decode_cursor(order: Order, cursor: &str) -> Option<(i64, String)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let mut parts = raw.splitn(3, ':');
+    let tag = parts.next()?;
+    if tag != if order == Order::Newest { "n" } else { "d" } {
+        return None;
+    }
+    Some((parts.next()?.parse().ok()?, parts.next()?.to_string()))
+}
+
+/// A page of the items that reach the reader, filtered and ordered.
+pub async fn list(db: &Db, reader: &Reader, filter: &ItemFilter) -> Result<ItemPage, ItemError> {
+    let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 100));
+    let sort_key = match filter.order {
+        Order::Newest => "i.created_at".to_string(),
+        Order::DueDate => format!("COALESCE(i.due_at, {NO_DUE_DATE})"),
+    };
+    let mut sql = format!(
+        "SELECT {VIEW_COLUMNS}, {sort_key} AS sort_key FROM items i \
+         LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
+         WHERE i.org_id = $2 AND {REACHES}"
+    );
+    let mut binds = vec![
+        Bind::Text(reader.user_id.clone()),
+        Bind::Text(reader.org_id.clone()),
+    ];
+    let param = |binds: &mut Vec<Bind>, b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    sql.push_str(if filter.archived {
+        " AND s.archived_at IS NOT NULL"
+    } else {
+        " AND (s.archived_at IS NULL)"
+    });
+    if !filter.include_closed {
+        sql.push_str(" AND i.status = 'open'");
+    }
+    if let Some(kind) = filter.kind {
+        let p = param(&mut binds, Bind::Text(kind.as_str().into()));
+        sql.push_str(&format!(" AND i.kind = {p}"));
+    }
+    if let Some(category) = filter.category {
+        let p = param(&mut binds, Bind::Text(category.as_str().into()));
+        sql.push_str(&format!(" AND i.category = {p}"));
+    }
+    if let Some(workspace) = &filter.workspace {
+        let p = param(&mut binds, Bind::Text(workspace.clone()));
+        sql.push_str(&format!(" AND i.workspace = {p}"));
+    }
+    if let Some(cursor) = &filter.cursor {
+        let (key, id) = decode_cursor(filter.order, cursor).ok_or_else(|| FieldError {
+            field: "cursor".into(),
+            message: "not a cursor of this list".into(),
+        })?;
+        let k = param(&mut binds, Bind::Int(key));
+        let k2 = param(&mut binds, Bind::Int(key));
+        let i = param(&mut binds, Bind::Text(id));
+        let cmp = if filter.order == Order::Newest { "<" } else { ">" };
+        sql.push_str(&format!(
+            " AND ({sort_key} {cmp} {k} OR ({sort_key} = {k2} AND i.id {cmp} {i}))"
+        ));
+    }
+    let dir = if filter.order == Order::Newest {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let l = param(&mut binds, Bind::Int(limit + 1));
+    sql.push_str(&format!(" ORDER BY sort_key {dir}, i.id {dir} LIMIT {l}"));
+
+    let rows: Vec<ViewRow> = bind_all(sqlx::query_as(&sql), &binds)
+        .fetch_all(db.pool())
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for row in rows.into_iter().take(limit as usize) {
+        last = Some((row.sort_key, row.id.clone()));
+        items.push(row.into_view(&reader.language));
+    }
+    let next_cursor = if more {
+        last.map(|(k, id)| encode_cursor(filter.order, k, &id))
+    } else {
+        None
+    };
+    Ok(ItemPage { items, next_cursor })
+}
+
+/// One item as the reader sees it, if it reaches them (whatever its status or their state).
+pub async fn view(db: &Db, reader: &Reader, item_id: &str) -> Result<Option<ItemView>, DbError> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS}, i.created_at AS sort_key FROM items i \
+         LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
+         WHERE i.org_id = $2 AND i.id = $3 AND {REACHES}"
+    );
+    let row: Option<ViewRow> = sqlx::query_as(&sql)
+        .bind(&reader.user_id)
+        .bind(&reader.org_id)
+        .bind(item_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.into_view(&reader.language)))
+}
+
+/// The badge and overview counts of the reader (archived items never count).
+pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
+    let open_action = "i.kind = 'action' AND i.status = 'open'";
+    let sql = format!(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN {open_action} THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN {open_action} AND i.due_at < $3 THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN {open_action} AND i.category = 'mandatory' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN {open_action} AND i.category = 'recommended' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN i.category = 'transactional' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN i.category = 'promotional' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN i.kind = 'notification' AND s.read_at IS NULL THEN 1 ELSE 0 END), 0) \
+         FROM items i LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
+         WHERE i.org_id = $2 AND {REACHES} AND s.archived_at IS NULL"
+    );
+    let (pending, overdue, mandatory, recommended, transactional, promotional, unread): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = sqlx::query_as(&sql)
+        .bind(&reader.user_id)
+        .bind(&reader.org_id)
+        .bind(now_ms())
+        .fetch_one(db.pool())
+        .await?;
+    Ok(Counts {
+        pending_actions: pending,
+        overdue_actions: overdue,
+        mandatory,
+        recommended,
+        transactional,
+        promotional,
+        unread_notifications: unread,
+    })
+}
+
+/// What a user did to an item of theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAction {
+    Read,
+    Archive,
+    Unarchive,
+}
+
+impl UserAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            UserAction::Read => "read",
+            UserAction::Archive => "archived",
+            UserAction::Unarchive => "unarchived",
+        }
+    }
+}
+
+/// Marks an item read, archived or unarchived for the reader. Refuses items that do not reach
+/// them (as not found) and archiving a mandatory action.
+pub async fn apply(
+    db: &Db,
+    reader: &Reader,
+    item_id: &str,
+    action: UserAction,
+) -> Result<ItemView, ItemError> {
+    let item = view(db, reader, item_id).await?.ok_or(ItemError::NotFound)?;
+    let now = now_ms();
+    match action {
+        UserAction::Read if item.read => return Ok(item),
+        UserAction::Archive if !item.can_be_archived() => return Err(ItemError::MandatoryCannotBeArchived),
+        UserAction::Archive if item.archived => return Ok(item),
+        UserAction::Unarchive if !item.archived => return Ok(item),
+        _ => {}
+    }
+    let mut tx = db.pool().begin().await?;
+    let (sql, stamped) = match action {
+        UserAction::Read => (
+            "INSERT INTO item_states (user_id, item_id, read_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, item_id) DO UPDATE SET read_at = COALESCE(item_states.read_at, excluded.read_at)",
+            true,
+        ),
+        UserAction::Archive => (
+            "INSERT INTO item_states (user_id, item_id, archived_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, item_id) DO UPDATE SET archived_at = excluded.archived_at",
+            true,
+        ),
+        UserAction::Unarchive => (
+            "UPDATE item_states SET archived_at = NULL WHERE user_id = $1 AND item_id = $2",
+            false,
+        ),
+    };
+    let query = sqlx::query(sql).bind(&reader.user_id).bind(item_id);
+    let query = if stamped { query.bind(now) } else { query };
+    query.execute(&mut *tx).await?;
+    let subject = format!("{}:{item_id}", action.as_str());
+    live::append(
+        &mut tx,
+        db,
+        &reader.org_id,
+        Some(&reader.user_id),
+        LogKind::UserState,
+        &subject,
+    )
+    .await?;
+    tx.commit().await?;
+    db.announce_change(&reader.org_id);
+    view(db, reader, item_id).await?.ok_or(ItemError::NotFound)
+}
+
+/// More item changes than this in one role change become a single `Resync`.
+const MAX_CHANGES_PER_MESSAGE: usize = 50;
+
+/// What a log entry means for the reader's stream, or `None` when it does not concern them.
+pub async fn live_message(
+    db: &Db,
+    reader: &Reader,
+    entry: &LogEntry,
+) -> Result<Option<LiveMessage>, DbError> {
+    if entry.org_id != reader.org_id || entry.user_id.as_deref().is_some_and(|u| u != reader.user_id) {
+        return Ok(None);
+    }
+    let changes = match entry.kind {
+        LogKind::Published => match view(db, reader, &entry.subject).await? {
+            Some(item) if item.status == Status::Open && !item.archived => vec![Change::ItemAdded { item }],
+            _ => vec![],
+        },
+        LogKind::StatusChanged => match view(db, reader, &entry.subject).await? {
+            Some(item) if item.archived => vec![],
+            Some(item) => match item.status {
+                Status::Open => vec![Change::ItemChanged { item }],
+                Status::Completed => vec![Change::ItemRemoved {
+                    item_id: item.id,
+                    reason: Removal::Completed,
+                }],
+                Status::Cancelled => vec![Change::ItemRemoved {
+                    item_id: item.id,
+                    reason: Removal::Cancelled,
+                }],
+            },
+            None => vec![],
+        },
+        LogKind::UserState => {
+            let (action, item_id) = entry
+                .subject
+                .split_once(':')
+                .unwrap_or(("", entry.subject.as_str()));
+            match (action, view(db, reader, item_id).await?) {
+                ("archived", Some(_)) => vec![Change::ItemRemoved {
+                    item_id: item_id.into(),
+                    reason: Removal::Archived,
+                }],
+                ("unarchived", Some(item)) => vec![Change::ItemAdded { item }],
+                (_, Some(item)) => vec![Change::ItemChanged { item }],
+                (_, None) => vec![],
+            }
+        }
+        LogKind::RolesChanged => role_changes(db, reader, &entry.subject).await?,
+    };
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(LiveMessage {
+        changes,
+        counts: counts(db, reader).await?,
+    }))
+}
+
+/// The items a role grant brought in, or a revoke took away, as changes.
+async fn role_changes(db: &Db, reader: &Reader, subject: &str) -> Result<Vec<Change>, DbError> {
+    let Some((direction, role)) = subject.split_once(':') else {
+        return Ok(vec![]);
+    };
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT i.id FROM items i JOIN item_audience_roles ar ON ar.item_id = i.id \
+         WHERE i.org_id = $1 AND ar.role = $2 AND i.status = 'open' ORDER BY i.id",
+    )
+    .bind(&reader.org_id)
+    .bind(role)
+    .fetch_all(db.pool())
+    .await?;
+    let mut changes = Vec::new();
+    for (id,) in ids {
+        let visible = view(db, reader, &id).await?;
+        match (direction, visible) {
+            ("grant", Some(item)) if !item.archived => changes.push(Change::ItemAdded { item }),
+            ("revoke", None) => changes.push(Change::ItemRemoved {
+                item_id: id,
+                reason: Removal::RoleRevoked,
+            }),
+            _ => {}
+        }
+        if changes.len() > MAX_CHANGES_PER_MESSAGE {
+            return Ok(vec![Change::Resync]);
+        }
+    }
+    Ok(changes)
+}
+
+/// The distinct user ids an item reaches right now (for email fan-out and tests).
+pub async fn recipients(db: &Db, item_id: &str) -> Result<BTreeSet<String>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT g.user_id FROM items i JOIN item_audience_roles ar ON ar.item_id = i.id \
+           JOIN role_grants g ON g.role = ar.role JOIN users u ON u.id = g.user_id AND u.org_id = i.org_id \
+           WHERE i.id = $1 \
+         UNION SELECT au.user_id FROM items i JOIN item_audience_users au ON au.item_id = i.id \
+           JOIN users u ON u.id = au.user_id AND u.org_id = i.org_id WHERE i.id = $1",
+    )
+    .bind(item_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Stores an item directly (demo seeding and tests), bypassing the producer API.
+pub async fn insert_direct(db: &Db, item: &ValidItem) -> Result<String, ItemError> {
+    let id = insert(db, item, &item.fingerprint(), None, "demo").await?;
+    db.announce_change(&item.org_id);
+    Ok(id)
+}

@@ -1,0 +1,477 @@
+//! The items contract on SQLite and PostgreSQL: publishing with idempotency, delivery by role
+//! at read time, per-user state, listing, counts and the live event log.
+
+mod common;
+
+use app::auth::password;
+use app::db::{Db, now_ms};
+use app::items::payload::{Audience, ItemPayload, ValidItem, validate};
+use app::items::{
+    self, Category, DAY_MS, DueState, ItemError, ItemFilter, Kind, Order, Reader, Status, UserAction,
+};
+use app::live::{self, Change, Removal};
+use app::orgs::{self, NewUser, User};
+
+contract!(
+    publishing_is_idempotent_per_key,
+    audience_users_must_belong_to_the_org,
+    delivery_follows_current_roles_and_never_crosses_orgs,
+    completing_closes_the_action_for_everyone,
+    mandatory_actions_cannot_be_archived_and_others_can,
+    lists_filter_order_and_paginate,
+    counts_feed_the_badge_and_overview,
+    the_live_log_tells_each_user_what_changed_for_them,
+);
+
+async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
+    if orgs::find_org(db, org).await.unwrap().is_none() {
+        orgs::create_org(db, org, org).await.unwrap();
+    }
+    let hash = password::hash("irrelevant");
+    let user = orgs::create_user(
+        db,
+        NewUser {
+            org_id: org,
+            email,
+            display_name: email,
+            password_hash: Some(&hash),
+            setup_completed: true,
+        },
+    )
+    .await
+    .unwrap();
+    for role in roles {
+        orgs::grant_role(db, &user, role, "test").await.unwrap();
+    }
+    let reader = Reader {
+        user_id: user.id.clone(),
+        org_id: org.into(),
+        language: "en".into(),
+    };
+    (user, reader)
+}
+
+fn payload(org: &str, category: &str, roles: &[&str], title: &str) -> ItemPayload {
+    let kind = if matches!(category, "mandatory" | "recommended") {
+        "action"
+    } else {
+        "notification"
+    };
+    ItemPayload {
+        kind: kind.into(),
+        category: category.into(),
+        org_id: org.into(),
+        workspace: "billing".into(),
+        audience: Audience {
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            user_ids: vec![],
+        },
+        title: [
+            ("en".to_string(), title.to_string()),
+            ("nl".to_string(), format!("NL {title}")),
+        ]
+        .into(),
+        body: Default::default(),
+        link: Some("/x".into()),
+        due_at: (kind == "action").then(|| "2030-01-01T00:00:00Z".to_string()),
+        idempotency_key: None,
+    }
+}
+
+async fn valid(db: &Db, p: ItemPayload) -> ValidItem {
+    validate(p, &items::catalog(db).await.unwrap()).unwrap()
+}
+
+async fn publish(db: &Db, p: ItemPayload) -> String {
+    let v = valid(db, p).await;
+    items::publish(db, &v, None, "test").await.unwrap().0.id
+}
+
+async fn publishing_is_idempotent_per_key(db: &Db) {
+    member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let p = ItemPayload {
+        idempotency_key: Some("k1".into()),
+        ..payload("contoso", "mandatory", &["billing_admin"], "Pay")
+    };
+    let (first, created) = items::publish(db, &valid(db, p.clone()).await, None, "test")
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(first.status, Status::Open);
+    assert_eq!(first.due_at.as_deref(), Some("2030-01-01T00:00:00Z"));
+    let (again, created) = items::publish(db, &valid(db, p.clone()).await, None, "test")
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, first);
+    let changed = ItemPayload {
+        link: Some("/y".into()),
+        ..p.clone()
+    };
+    let err = items::publish(db, &valid(db, changed).await, None, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ItemError::IdempotencyConflict));
+    // The same key in another org is another item.
+    member(db, "fabrikam", "f@fabrikam.test", &[]).await;
+    let other = ItemPayload {
+        org_id: "fabrikam".into(),
+        ..p
+    };
+    assert!(
+        items::publish(db, &valid(db, other).await, None, "test")
+            .await
+            .unwrap()
+            .1
+    );
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let trail = app::audit::recent(db, "contoso", 10).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "item.publish" && e.subject.as_deref() == Some(first.id.as_str()))
+    );
+}
+
+async fn audience_users_must_belong_to_the_org(db: &Db) {
+    let (ada, _) = member(db, "contoso", "a@contoso.test", &[]).await;
+    let (fay, _) = member(db, "fabrikam", "f@fabrikam.test", &[]).await;
+    let mut p = payload("contoso", "transactional", &[], "Hi");
+    p.audience.user_ids = vec![ada.id.clone(), fay.id.clone()];
+    let err = items::publish(db, &valid(db, p).await, None, "test")
+        .await
+        .unwrap_err();
+    match err {
+        ItemError::Invalid(e) => assert_eq!(e.field, "audience.user_ids[1]"),
+        other => panic!("{other:?}"),
+    }
+    let unknown_org = payload("nowhere", "transactional", &["billing_admin"], "Hi");
+    match items::publish(db, &valid(db, unknown_org).await, None, "test")
+        .await
+        .unwrap_err()
+    {
+        ItemError::Invalid(e) => assert_eq!(e.field, "org_id"),
+        other => panic!("{other:?}"),
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "nothing half-written");
+}
+
+async fn delivery_follows_current_roles_and_never_crosses_orgs(db: &Db) {
+    let (ada, ada_r) = member(db, "contoso", "a@contoso.test", &[]).await;
+    let (_fay, fay_r) = member(db, "fabrikam", "f@fabrikam.test", &["billing_admin"]).await;
+    let id = publish(db, payload("contoso", "mandatory", &["billing_admin"], "Pay")).await;
+    publish(
+        db,
+        payload("fabrikam", "mandatory", &["billing_admin"], "Fabrikam pays"),
+    )
+    .await;
+    let visible = |r: &Reader| {
+        let r = r.clone();
+        async move { items::list(db, &r, &ItemFilter::default()).await.unwrap().items }
+    };
+    assert!(visible(&ada_r).await.is_empty());
+    orgs::grant_role(db, &ada, "billing_admin", "t").await.unwrap();
+    let seen = visible(&ada_r).await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].id, id);
+    assert_eq!(seen[0].title, "Pay");
+    let dutch = Reader {
+        language: "nl-BE".into(),
+        ..ada_r.clone()
+    };
+    assert_eq!(visible(&dutch).await[0].title, "NL Pay");
+    let fay_sees: Vec<String> = visible(&fay_r).await.into_iter().map(|i| i.title).collect();
+    assert_eq!(fay_sees, vec!["Fabrikam pays"]);
+    assert!(
+        items::view(db, &fay_r, &id).await.unwrap().is_none(),
+        "never another org's item"
+    );
+    assert!(matches!(
+        items::apply(db, &fay_r, &id, UserAction::Read).await,
+        Err(ItemError::NotFound)
+    ));
+    orgs::revoke_role(db, &ada, "billing_admin", "t").await.unwrap();
+    assert!(visible(&ada_r).await.is_empty());
+    let mut direct = payload("contoso", "promotional", &[], "Just you");
+    direct.audience.user_ids = vec![ada.id.clone()];
+    publish(db, direct).await;
+    assert_eq!(visible(&ada_r).await.len(), 1, "named directly");
+    assert_eq!(items::recipients(db, &id).await.unwrap().len(), 0);
+}
+
+async fn completing_closes_the_action_for_everyone(db: &Db) {
+    let (_, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let (_, b) = member(db, "contoso", "b@contoso.test", &["billing_admin"]).await;
+    let id = publish(
+        db,
+        payload("contoso", "recommended", &["billing_admin"], "Update"),
+    )
+    .await;
+    assert_eq!(items::recipients(db, &id).await.unwrap().len(), 2);
+    let done = items::set_status(db, &id, Status::Completed, "producer")
+        .await
+        .unwrap();
+    assert_eq!(done.status, Status::Completed);
+    assert_eq!(
+        items::set_status(db, &id, Status::Completed, "producer")
+            .await
+            .unwrap()
+            .status,
+        Status::Completed
+    );
+    assert!(matches!(
+        items::set_status(db, &id, Status::Cancelled, "p").await,
+        Err(ItemError::AlreadyClosed("completed"))
+    ));
+    for r in [&a, &b] {
+        assert!(
+            items::list(db, r, &ItemFilter::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        assert_eq!(items::counts(db, r).await.unwrap().pending_actions, 0);
+        let all = ItemFilter {
+            include_closed: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            items::list(db, r, &all).await.unwrap().items[0].due_state(now_ms()),
+            None
+        );
+    }
+    let note = publish(db, payload("contoso", "transactional", &["billing_admin"], "FYI")).await;
+    assert!(matches!(
+        items::set_status(db, &note, Status::Completed, "p").await,
+        Err(ItemError::NotAnAction)
+    ));
+    assert!(matches!(
+        items::set_status(db, "nope", Status::Completed, "p").await,
+        Err(ItemError::NotFound)
+    ));
+}
+
+async fn mandatory_actions_cannot_be_archived_and_others_can(db: &Db) {
+    let (_, r) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let must = publish(db, payload("contoso", "mandatory", &["billing_admin"], "Must")).await;
+    let may = publish(db, payload("contoso", "recommended", &["billing_admin"], "May")).await;
+    let fyi = publish(db, payload("contoso", "promotional", &["billing_admin"], "Promo")).await;
+    assert!(matches!(
+        items::apply(db, &r, &must, UserAction::Archive).await,
+        Err(ItemError::MandatoryCannotBeArchived)
+    ));
+    assert!(
+        items::apply(db, &r, &may, UserAction::Archive)
+            .await
+            .unwrap()
+            .archived
+    );
+    assert!(
+        items::apply(db, &r, &fyi, UserAction::Archive)
+            .await
+            .unwrap()
+            .archived
+    );
+    let listed: Vec<String> = items::list(db, &r, &ItemFilter::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, vec![must.clone()]);
+    let archived = ItemFilter {
+        archived: true,
+        ..Default::default()
+    };
+    assert_eq!(items::list(db, &r, &archived).await.unwrap().items.len(), 2);
+    assert!(
+        !items::apply(db, &r, &may, UserAction::Unarchive)
+            .await
+            .unwrap()
+            .archived
+    );
+    assert_eq!(items::counts(db, &r).await.unwrap().pending_actions, 2);
+    let read = items::apply(db, &r, &fyi, UserAction::Read).await.unwrap();
+    assert!(read.read && read.archived, "reading keeps it archived");
+}
+
+async fn lists_filter_order_and_paginate(db: &Db) {
+    let (_, r) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let mut p = payload(
+            "contoso",
+            if i % 2 == 0 { "mandatory" } else { "promotional" },
+            &["billing_admin"],
+            &format!("n{i}"),
+        );
+        if p.kind == "action" {
+            p.due_at = Some(format!("2030-01-{:02}T00:00:00Z", 20 - i));
+        }
+        if i == 3 {
+            p.workspace = "referrals".into();
+        }
+        ids.push(publish(db, p).await);
+    }
+    let mut seen = Vec::new();
+    let mut filter = ItemFilter {
+        limit: Some(3),
+        ..Default::default()
+    };
+    loop {
+        let page = items::list(db, &r, &filter).await.unwrap();
+        seen.extend(page.items.into_iter().map(|i| i.id));
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7, "every item exactly once");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 7);
+    let actions = ItemFilter {
+        kind: Some(Kind::Action),
+        order: Order::DueDate,
+        ..Default::default()
+    };
+    let due: Vec<String> = items::list(db, &r, &actions)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(due, vec!["n6", "n4", "n2", "n0"], "soonest due first");
+    let promo = ItemFilter {
+        category: Some(Category::Promotional),
+        ..Default::default()
+    };
+    assert_eq!(items::list(db, &r, &promo).await.unwrap().items.len(), 3);
+    let referrals = ItemFilter {
+        workspace: Some("referrals".into()),
+        ..Default::default()
+    };
+    assert_eq!(items::list(db, &r, &referrals).await.unwrap().items.len(), 1);
+    let bogus = ItemFilter {
+        cursor: Some("garbage!".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        items::list(db, &r, &bogus).await,
+        Err(ItemError::Invalid(_))
+    ));
+}
+
+async fn counts_feed_the_badge_and_overview(db: &Db) {
+    let (_, r) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let mut overdue = payload("contoso", "mandatory", &["billing_admin"], "Late");
+    overdue.due_at = Some("2020-01-01T00:00:00Z".into());
+    let late = publish(db, overdue).await;
+    publish(db, payload("contoso", "recommended", &["billing_admin"], "Later")).await;
+    let note = publish(db, payload("contoso", "transactional", &["billing_admin"], "FYI")).await;
+    publish(db, payload("contoso", "promotional", &["billing_admin"], "Promo")).await;
+    let c = items::counts(db, &r).await.unwrap();
+    assert_eq!(
+        (c.pending_actions, c.overdue_actions, c.mandatory, c.recommended),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(
+        (c.transactional, c.promotional, c.unread_notifications),
+        (1, 1, 2)
+    );
+    items::apply(db, &r, &note, UserAction::Read).await.unwrap();
+    assert_eq!(items::counts(db, &r).await.unwrap().unread_notifications, 1);
+    let view = items::view(db, &r, &late).await.unwrap().unwrap();
+    assert_eq!(view.due_state(now_ms()), Some(DueState::Overdue));
+    assert!(view.due_at.unwrap() < now_ms() - 365 * DAY_MS);
+}
+
+async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
+    let (ada, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let (_, b) = member(db, "contoso", "b@contoso.test", &["account_admin"]).await;
+    let start = live::latest_id(db, "contoso").await.unwrap();
+    let mut changes = db.subscribe_changes();
+    let id = publish(db, payload("contoso", "recommended", &["billing_admin"], "Tax")).await;
+    assert_eq!(&*changes.recv().await.unwrap(), "contoso", "streams are woken");
+    let entries = live::entries_after(db, "contoso", &a.user_id, start, 100)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    assert!(matches!(&msg.changes[..], [Change::ItemAdded { item }] if item.id == id));
+    assert_eq!(msg.counts.pending_actions, 1);
+    assert!(
+        items::live_message(db, &b, &entries[0]).await.unwrap().is_none(),
+        "not b's item"
+    );
+
+    items::apply(db, &a, &id, UserAction::Archive).await.unwrap();
+    let last = entries[0].id;
+    let entries = live::entries_after(db, "contoso", &b.user_id, last, 100)
+        .await
+        .unwrap();
+    assert!(entries.is_empty(), "a's archive is a's business");
+    let entries = live::entries_after(db, "contoso", &a.user_id, last, 100)
+        .await
+        .unwrap();
+    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    assert!(matches!(
+        &msg.changes[..],
+        [Change::ItemRemoved {
+            reason: Removal::Archived,
+            ..
+        }]
+    ));
+    assert_eq!(msg.counts.pending_actions, 0);
+    items::apply(db, &a, &id, UserAction::Unarchive).await.unwrap();
+
+    let before_revoke = live::latest_id(db, "contoso").await.unwrap();
+    orgs::revoke_role(db, &ada, "billing_admin", "admin")
+        .await
+        .unwrap();
+    let entries = live::entries_after(db, "contoso", &a.user_id, before_revoke, 100)
+        .await
+        .unwrap();
+    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    assert!(
+        matches!(&msg.changes[..], [Change::ItemRemoved { reason: Removal::RoleRevoked, item_id }] if *item_id == id)
+    );
+    orgs::grant_role(db, &ada, "billing_admin", "admin")
+        .await
+        .unwrap();
+    let entries = live::entries_after(db, "contoso", &a.user_id, before_revoke, 100)
+        .await
+        .unwrap();
+    let msg = items::live_message(db, &a, &entries[1]).await.unwrap().unwrap();
+    assert!(matches!(&msg.changes[..], [Change::ItemAdded { .. }]));
+
+    let before_done = live::latest_id(db, "contoso").await.unwrap();
+    items::set_status(db, &id, Status::Completed, "producer")
+        .await
+        .unwrap();
+    let entries = live::entries_after(db, "contoso", &a.user_id, before_done, 100)
+        .await
+        .unwrap();
+    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    assert!(matches!(
+        &msg.changes[..],
+        [Change::ItemRemoved {
+            reason: Removal::Completed,
+            ..
+        }]
+    ));
+    assert!(live::oldest_id(db, "contoso").await.unwrap().unwrap() <= before_done);
+    assert_eq!(live::prune(db).await.unwrap(), 0, "well under the bound");
+}
