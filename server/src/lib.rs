@@ -1,5 +1,7 @@
 //! The Action Center server: the operator CLI and the HTTP surface, as a library so that
 //! integration tests drive the same router the binary serves.
 
+pub mod api;
 pub mod cli;
+pub mod live;
 pub mod web;

@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/live", get(crate::live::stream))
         .nest_service(
             "/pkg",
             ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
@@ -129,6 +130,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Added after the layers above: the producer API has its own limit and no session.
+        .nest("/api/v1", crate::api::router())
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,0 +1,539 @@
+//! The producer REST API and the live stream over real HTTP, against the server on a
+//! loopback port, on SQLite and on PostgreSQL.
+
+use std::time::Duration;
+
+use app::db::Backend;
+use app::db::scratch::ScratchDb;
+use app::state::AppState;
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Server {
+    base: String,
+    scratch: ScratchDb,
+    http: reqwest::Client,
+}
+
+async fn start(backend: Backend, demo_mode: bool) -> Server {
+    let scratch = ScratchDb::new(backend).await;
+    app::demo::seed(&scratch.db).await.unwrap();
+    let state = AppState {
+        db: scratch.db.clone(),
+        public_url: "http://127.0.0.1".into(),
+        demo_mode,
+        leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, server::web::router(state)).await.unwrap() });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Server { base, scratch, http }
+}
+
+impl Server {
+    async fn org_key(&self, org: &str) -> String {
+        app::api_keys::create(&self.scratch.db, "test", app::api_keys::Scope::Org(org.into()))
+            .await
+            .unwrap()
+            .1
+    }
+
+    async fn post(&self, path: &str, key: Option<&str>, body: String) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, key: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn item_count(&self) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
+            .fetch_one(self.scratch.db.pool())
+            .await
+            .unwrap();
+        n
+    }
+
+    async fn session(&self, email: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{}/sign-in", self.base))
+            .form(&[("email", email), ("password", "actioncenter")])
+            .send()
+            .await
+            .unwrap();
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn action(org: &str) -> Value {
+    json!({
+        "kind": "action", "category": "mandatory", "org_id": org, "workspace": "account_settings",
+        "audience": {"roles": ["account_admin"], "user_ids": []},
+        "title": {"en": "Complete your account verification", "nl": "Voltooi de verificatie van uw account"},
+        "body": {"en": "…"}, "link": "https://partner.example/verification",
+        "due_at": "2026-12-31T23:59:59Z", "idempotency_key": "verif-2026"
+    })
+}
+
+fn with(mut v: Value, path: &[&str], new: Value) -> Value {
+    let mut at = &mut v;
+    for p in &path[..path.len() - 1] {
+        at = &mut at[*p];
+    }
+    at[path[path.len() - 1]] = new;
+    v
+}
+
+fn error_of(v: &Value) -> (String, Option<String>) {
+    let e = &v["error"];
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "error JSON has a message: {v}"
+    );
+    (
+        e["code"].as_str().unwrap_or_default().to_string(),
+        e["field"].as_str().map(String::from),
+    )
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Sqlite).await })* }
+        mod postgres { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Postgres).await })* }
+    };
+}
+
+on_both_backends!(
+    keys_authenticate_and_scope,
+    publishing_is_idempotent,
+    invalid_input_is_422_naming_the_field_and_writes_nothing,
+    bodies_over_the_limit_are_413,
+    complete_and_cancel_apply_to_actions_only,
+    the_openapi_document_describes_the_api,
+    the_stream_replays_exactly_what_a_reconnecting_client_missed,
+    the_stream_needs_a_session,
+);
+
+async fn keys_authenticate_and_scope(backend: Backend) {
+    let s = start(backend, false).await;
+    let body = action("contoso").to_string();
+    let (status, v) = s.post("/api/v1/items", None, body.clone()).await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    let (status, _) = s.post("/api/v1/items", Some("ack_not_a_key"), body.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = s
+        .post(
+            "/api/v1/items",
+            Some(app::api_keys::DEMO_PLATFORM_KEY),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the demo key works in demo mode only"
+    );
+
+    let contoso = s.org_key("contoso").await;
+    let (status, v) = s
+        .post("/api/v1/items", Some(&contoso), action("fabrikam").to_string())
+        .await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let fabrikam = s.org_key("fabrikam").await;
+    let (status, created) = s
+        .post("/api/v1/items", Some(&fabrikam), action("fabrikam").to_string())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_str().unwrap();
+    let (status, _) = s.get(&format!("/api/v1/items/{id}"), Some(&contoso)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, got) = s.get(&format!("/api/v1/items/{id}"), Some(&fabrikam)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, created);
+    let (status, v) = s.get("/api/v1/items/does-not-exist", Some(&fabrikam)).await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, v) = s.get("/api/v1/nothing-here", Some(&fabrikam)).await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    let demo = start(backend, true).await;
+    let (status, _) = demo
+        .post("/api/v1/items", Some(app::api_keys::DEMO_PLATFORM_KEY), body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "platform key, demo mode");
+}
+
+async fn publishing_is_idempotent(backend: Backend) {
+    let s = start(backend, false).await;
+    let key = s.org_key("contoso").await;
+    let (status, first) = s
+        .post("/api/v1/items", Some(&key), action("contoso").to_string())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(first["status"], "open");
+    assert_eq!(first["kind"], "action");
+    assert_eq!(first["due_at"], "2026-12-31T23:59:59Z");
+    let (status, again) = s
+        .post("/api/v1/items", Some(&key), action("contoso").to_string())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["id"], first["id"]);
+    let changed = with(action("contoso"), &["title", "en"], json!("Something else"));
+    let (status, v) = s.post("/api/v1/items", Some(&key), changed.to_string()).await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    let before = s.item_count().await;
+    let no_key = with(action("contoso"), &["idempotency_key"], Value::Null);
+    assert_eq!(
+        s.post("/api/v1/items", Some(&key), no_key.to_string()).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(s.item_count().await, before + 1);
+}
+
+async fn invalid_input_is_422_naming_the_field_and_writes_nothing(backend: Backend) {
+    let s = start(backend, false).await;
+    let key = s.org_key("contoso").await;
+    let before = s.item_count().await;
+    let cases: Vec<(String, &str)> = vec![
+        (
+            with(action("contoso"), &["link"], json!("javascript:alert(1)")).to_string(),
+            "link",
+        ),
+        (
+            with(action("contoso"), &["link"], json!("http://partner.example")).to_string(),
+            "link",
+        ),
+        (
+            with(
+                action("contoso"),
+                &["audience", "roles"],
+                json!(["account_admin", "emperor"]),
+            )
+            .to_string(),
+            "audience.roles[1]",
+        ),
+        (
+            with(
+                action("contoso"),
+                &["audience"],
+                json!({"roles": [], "user_ids": []}),
+            )
+            .to_string(),
+            "audience",
+        ),
+        (
+            with(action("contoso"), &["workspace"], json!("moon")).to_string(),
+            "workspace",
+        ),
+        (
+            with(action("contoso"), &["title", "en"], json!("x".repeat(201))).to_string(),
+            "title.en",
+        ),
+        (
+            with(action("contoso"), &["title", "en_GB"], json!("Hi")).to_string(),
+            "title.en_GB",
+        ),
+        (
+            with(action("contoso"), &["category"], json!("promotional")).to_string(),
+            "category",
+        ),
+        (
+            with(action("contoso"), &["due_at"], Value::Null).to_string(),
+            "due_at",
+        ),
+        (
+            with(action("contoso"), &["due_at"], json!("next week")).to_string(),
+            "due_at",
+        ),
+        (
+            with(
+                with(action("contoso"), &["kind"], json!("notification")),
+                &["category"],
+                json!("transactional"),
+            )
+            .to_string(),
+            "due_at",
+        ),
+        (
+            with(
+                action("contoso"),
+                &["audience", "user_ids"],
+                json!(["no-such-user"]),
+            )
+            .to_string(),
+            "audience.user_ids[0]",
+        ),
+        (
+            with(action("contoso"), &["audience", "roles"], json!("account_admin")).to_string(),
+            "audience.roles",
+        ),
+        (
+            with(action("contoso"), &["surprise"], json!(1)).to_string(),
+            "surprise",
+        ),
+        ("{not json".to_string(), "body"),
+        (String::new(), "body"),
+    ];
+    for (body, field) in cases {
+        let (status, v) = s.post("/api/v1/items", Some(&key), body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (code, got_field) = error_of(&v);
+        assert_eq!(code, "invalid");
+        assert_eq!(got_field.as_deref(), Some(field), "{body} -> {v}");
+    }
+    assert_eq!(s.item_count().await, before, "no partial writes");
+}
+
+async fn bodies_over_the_limit_are_413(backend: Backend) {
+    let s = start(backend, false).await;
+    let key = s.org_key("contoso").await;
+    let huge = with(
+        action("contoso"),
+        &["body", "en"],
+        json!("x".repeat(2 * 1024 * 1024)),
+    );
+    let (status, v) = s.post("/api/v1/items", Some(&key), huge.to_string()).await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+}
+
+async fn complete_and_cancel_apply_to_actions_only(backend: Backend) {
+    let s = start(backend, false).await;
+    let key = s.org_key("contoso").await;
+    let (_, item) = s
+        .post("/api/v1/items", Some(&key), action("contoso").to_string())
+        .await;
+    let id = item["id"].as_str().unwrap();
+    let (status, done) = s
+        .post(&format!("/api/v1/items/{id}/complete"), Some(&key), String::new())
+        .await;
+    assert_eq!(
+        (status, done["status"].as_str()),
+        (StatusCode::OK, Some("completed"))
+    );
+    let (status, _) = s
+        .post(&format!("/api/v1/items/{id}/complete"), Some(&key), String::new())
+        .await;
+    assert_eq!(status, StatusCode::OK, "repeating is harmless");
+    let (status, v) = s
+        .post(&format!("/api/v1/items/{id}/cancel"), Some(&key), String::new())
+        .await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    let note = json!({"kind": "notification", "category": "promotional", "org_id": "contoso", "workspace": "incentives",
+        "audience": {"roles": ["incentives_admin"]}, "title": {"en": "News"}});
+    let (status, note) = s.post("/api/v1/items", Some(&key), note.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let nid = note["id"].as_str().unwrap();
+    let (status, v) = s
+        .post(&format!("/api/v1/items/{nid}/cancel"), Some(&key), String::new())
+        .await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::CONFLICT, "not_an_action")
+    );
+    let (status, _) = s
+        .post("/api/v1/items/nope/complete", Some(&key), String::new())
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let other = s.org_key("fabrikam").await;
+    let (status, _) = s
+        .post(&format!("/api/v1/items/{id}/cancel"), Some(&other), String::new())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn the_openapi_document_describes_the_api(backend: Backend) {
+    let s = start(backend, false).await;
+    let (status, doc) = s.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/items",
+        "/api/v1/items/{id}",
+        "/api/v1/items/{id}/complete",
+        "/api/v1/items/{id}/cancel",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    assert!(doc["components"]["schemas"]["ItemPayload"]["properties"]["audience"].is_object());
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+}
+
+/// Reads SSE frames (id, data) from a response until `n` data frames arrived or time ran out.
+async fn frames(
+    res: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    n: usize,
+    wait: Duration,
+) -> Vec<(i64, Value)> {
+    let mut buf = String::new();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while out.len() < n {
+        let chunk = match tokio::time::timeout_at(deadline, res.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let mut id = None;
+            let mut data = None;
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data = serde_json::from_str(v.trim()).ok();
+                }
+            }
+            if let (Some(id), Some(data)) = (id, data) {
+                out.push((id, data));
+            }
+        }
+    }
+    out
+}
+
+async fn open_stream(
+    s: &Server,
+    cookie: &str,
+    last_id: Option<i64>,
+) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin {
+    let mut req = s
+        .http
+        .get(format!("{}/api/live", s.base))
+        .header("cookie", cookie);
+    if let Some(id) = last_id {
+        req = req.header("last-event-id", id.to_string());
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    Box::pin(res.bytes_stream())
+}
+
+async fn the_stream_replays_exactly_what_a_reconnecting_client_missed(backend: Backend) {
+    let s = start(backend, false).await;
+    let key = s.org_key("contoso").await;
+    let cookie = s.session("admin@contoso.test").await;
+    let s = &s;
+    let publish = |title: &str| {
+        let body = with(
+            with(action("contoso"), &["title", "en"], json!(title)),
+            &["idempotency_key"],
+            Value::Null,
+        )
+        .to_string();
+        let key = key.clone();
+        async move { s.post("/api/v1/items", Some(&key), body).await }
+    };
+
+    let mut stream = open_stream(s, &cookie, None).await;
+    let hello = frames(&mut stream, 1, Duration::from_secs(5)).await;
+    assert_eq!(hello.len(), 1, "a new stream starts with the counts");
+    let pending = hello[0].1["counts"]["pending_actions"].as_i64().unwrap();
+    assert_eq!(publish("First").await.0, StatusCode::CREATED);
+    let first = frames(&mut stream, 1, Duration::from_secs(5)).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].1["changes"][0]["type"], "item_added");
+    assert_eq!(first[0].1["changes"][0]["item"]["title"], "First");
+    assert_eq!(
+        first[0].1["counts"]["pending_actions"].as_i64(),
+        Some(pending + 1)
+    );
+    drop(stream);
+
+    publish("Second").await;
+    publish("Third").await;
+    let mut resumed = open_stream(s, &cookie, Some(first[0].0)).await;
+    let missed = frames(&mut resumed, 3, Duration::from_secs(3)).await;
+    let titles: Vec<&str> = missed
+        .iter()
+        .map(|(_, m)| m["changes"][0]["item"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Second", "Third"],
+        "exactly the two missed events, in order"
+    );
+    assert!(missed[0].0 < missed[1].0);
+    assert_eq!(
+        missed[1].1["counts"]["pending_actions"].as_i64(),
+        Some(pending + 3)
+    );
+
+    // A role revoked elsewhere removes the items live.
+    let admin = app::orgs::find_user_by_email(&s.scratch.db, "admin@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    app::orgs::revoke_role(&s.scratch.db, &admin, "account_admin", "test")
+        .await
+        .unwrap();
+    let revoked = frames(&mut resumed, 1, Duration::from_secs(5)).await;
+    let changes = revoked[0].1["changes"].as_array().unwrap();
+    assert!(
+        !changes.is_empty()
+            && changes
+                .iter()
+                .all(|c| c["type"] == "item_removed" && c["reason"] == "role_revoked")
+    );
+    assert_eq!(revoked[0].1["counts"]["pending_actions"].as_i64(), Some(0));
+
+    // A resume point the log no longer covers asks the client to reload.
+    let mut stale = open_stream(s, &cookie, Some(i64::MAX / 2)).await;
+    let resync = frames(&mut stale, 1, Duration::from_secs(5)).await;
+    assert_eq!(resync[0].1["changes"][0]["type"], "resync");
+}
+
+async fn the_stream_needs_a_session(backend: Backend) {
+    let s = start(backend, false).await;
+    let res = s.http.get(format!("{}/api/live", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
