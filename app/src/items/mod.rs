@@ -213,8 +213,9 @@ pub enum Order {
     DueDate,
 }
 
-/// Which of a user's items to list.
+/// Which of a user's items to list (every field optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ItemFilter {
     pub kind: Option<Kind>,
     pub category: Option<Category>,
@@ -309,7 +310,7 @@ mod tests {
 
     #[test]
     fn the_bell_orders_overdue_then_mandatory_then_due_date() {
-        let mut items = vec![
+        let mut items = [
             view("rec-soon", Category::Recommended, Some(1)),
             view("man-later", Category::Mandatory, Some(20)),
             view("rec-overdue", Category::Recommended, Some(-3)),

@@ -23,34 +23,50 @@ impl From<super::ItemError> for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+use crate::error::respond;
+
+#[cfg(feature = "ssr")]
+async fn apply(item_id: String, action: super::UserAction) -> Result<ItemView, AppError> {
+    let (state, reader) = crate::auth::session::require_reader()?;
+    Ok(super::apply(&state.db, &reader, &item_id, action).await?)
+}
+
 /// A page of the signed-in user's items.
 #[server(endpoint = "items_list", input = Json)]
 pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::list(&state.db, &reader, &filter).await?)
+    respond(
+        async {
+            let (state, reader) = crate::auth::session::require_reader()?;
+            Ok(super::list(&state.db, &reader, &filter).await?)
+        }
+        .await,
+    )
 }
 
 /// The badge and overview counts of the signed-in user.
 #[server(endpoint = "items_counts")]
 pub async fn item_counts() -> Result<Counts, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::counts(&state.db, &reader).await?)
+    respond(
+        async {
+            let (state, reader) = crate::auth::session::require_reader()?;
+            Ok(super::counts(&state.db, &reader).await?)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "items_read")]
 pub async fn mark_read(item_id: String) -> Result<ItemView, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::apply(&state.db, &reader, &item_id, super::UserAction::Read).await?)
+    respond(apply(item_id, super::UserAction::Read).await)
 }
 
 #[server(endpoint = "items_archive")]
 pub async fn archive_item(item_id: String) -> Result<ItemView, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::apply(&state.db, &reader, &item_id, super::UserAction::Archive).await?)
+    respond(apply(item_id, super::UserAction::Archive).await)
 }
 
 #[server(endpoint = "items_unarchive")]
 pub async fn unarchive_item(item_id: String) -> Result<ItemView, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::apply(&state.db, &reader, &item_id, super::UserAction::Unarchive).await?)
+    respond(apply(item_id, super::UserAction::Unarchive).await)
 }

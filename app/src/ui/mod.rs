@@ -2,6 +2,7 @@
 
 mod header;
 mod home;
+pub mod live;
 mod sign_in;
 
 use leptos::prelude::*;
@@ -33,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    live::LiveStore::provide();
     let user = Resource::new(|| (), |_| get_current_user());
     view! {
         <Stylesheet id="leptos" href="/pkg/action-center.css" />

@@ -1,0 +1,65 @@
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+
+const KEY = 'demo-platform-key';
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('actioncenter');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+async function publish(request: APIRequestContext, title: string) {
+  const res = await request.post('/api/v1/items', {
+    headers: { Authorization: `Bearer ${KEY}` },
+    data: {
+      kind: 'action',
+      category: 'mandatory',
+      org_id: 'contoso',
+      workspace: 'billing',
+      audience: { roles: ['billing_admin'], user_ids: [] },
+      title: { en: title },
+      due_at: '2030-06-30T12:00:00Z',
+    },
+  });
+  expect(res.status()).toBe(201);
+  return (await res.json()).id as string;
+}
+
+function badge(page: Page) {
+  return page.getByRole('button', { name: 'Notifications' }).getByTestId('badge');
+}
+
+test('a publish through the API raises the badge in an open page without a reload', async ({ page, request }) => {
+  await signIn(page, 'finance@contoso.test');
+  const initial = Number(await badge(page).textContent());
+  expect(initial).toBeGreaterThan(0);
+  // A reload would lose this marker.
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+  const id = await publish(request, 'Sign the new billing terms');
+  await expect(badge(page)).toHaveText(String(initial + 1));
+  await expect(page.getByTestId('badge-announcement')).toHaveText(`${initial + 1} pending actions`);
+
+  const done = await request.post(`/api/v1/items/${id}/complete`, { headers: { Authorization: `Bearer ${KEY}` } });
+  expect(done.status()).toBe(200);
+  await expect(badge(page)).toHaveText(String(initial));
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+});
+
+test('users without the role see no change', async ({ page, request }) => {
+  await signIn(page, 'dev@contoso.test');
+  const before = await badge(page).textContent();
+  await publish(request, 'Only for billing admins');
+  await page.waitForTimeout(1500);
+  await expect(badge(page)).toHaveText(before ?? '');
+});
+
+test('without the stream the badge still updates, by polling', async ({ page, request }) => {
+  await page.route('**/api/live*', (route) => route.fulfill({ status: 503, body: 'unavailable' }));
+  await signIn(page, 'finance@contoso.test');
+  const initial = Number(await badge(page).textContent());
+  await publish(request, 'Polled into view');
+  await expect(badge(page)).toHaveText(String(initial + 1), { timeout: 20_000 });
+});
