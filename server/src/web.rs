@@ -63,6 +63,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         .unwrap_or_else(|| format!("http://{}", args.listen_addr))
         .trim_end_matches('/')
         .to_string();
+    tokio::spawn(prune_live_log(db.clone()));
     let state = AppState {
         db,
         public_url: public_url.clone(),
@@ -250,6 +251,19 @@ fn unavailable(err: impl std::fmt::Display) -> Response {
         "The service is temporarily unavailable. Please try again.",
     )
         .into_response()
+}
+
+/// Keeps the live event log bounded (spec §5: replay covers the recent past only).
+async fn prune_live_log(db: Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match app::live::prune(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "pruned the live event log"),
+            Err(err) => tracing::warn!(error = %err, "cannot prune the live event log"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
