@@ -53,16 +53,3 @@ impl AppError {
         }
     }
 }
-
-/// Passes a server function's result through, giving a failure its own HTTP status
-/// (server functions otherwise answer every error with 500).
-#[cfg(feature = "ssr")]
-pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result
-        && let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(status) = http::StatusCode::from_u16(err.status())
-    {
-        response.set_status(status);
-    }
-    result
-}

@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Added after the layers above: the producer API has its own limit and no session.
@@ -179,6 +180,29 @@ async fn session_layer(State(state): State<AppState>, mut req: Request, next: Ne
         req.extensions_mut().insert(user);
     }
     next.run(req).await
+}
+
+/// Server functions answer every failure with 500; this gives each `AppError` its own status
+/// (401, 403, 404, 422…), including a malformed request that never reached the function.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response
+            .headers()
+            .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(err.status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// `POST /sign-in` (a form): opens a session on success; every failure, including a malformed

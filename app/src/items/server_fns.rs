@@ -24,9 +24,6 @@ impl From<super::ItemError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
-use crate::error::respond;
-
-#[cfg(feature = "ssr")]
 async fn apply(item_id: String, action: super::UserAction) -> Result<ItemView, AppError> {
     let (state, reader) = crate::auth::session::require_reader()?;
     Ok(super::apply(&state.db, &reader, &item_id, action).await?)
@@ -35,38 +32,28 @@ async fn apply(item_id: String, action: super::UserAction) -> Result<ItemView, A
 /// A page of the signed-in user's items.
 #[server(endpoint = "items_list", input = Json)]
 pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
-    respond(
-        async {
-            let (state, reader) = crate::auth::session::require_reader()?;
-            Ok(super::list(&state.db, &reader, &filter).await?)
-        }
-        .await,
-    )
+    let (state, reader) = crate::auth::session::require_reader()?;
+    Ok(super::list(&state.db, &reader, &filter).await?)
 }
 
 /// The badge and overview counts of the signed-in user.
 #[server(endpoint = "items_counts")]
 pub async fn item_counts() -> Result<Counts, AppError> {
-    respond(
-        async {
-            let (state, reader) = crate::auth::session::require_reader()?;
-            Ok(super::counts(&state.db, &reader).await?)
-        }
-        .await,
-    )
+    let (state, reader) = crate::auth::session::require_reader()?;
+    Ok(super::counts(&state.db, &reader).await?)
 }
 
 #[server(endpoint = "items_read")]
 pub async fn mark_read(item_id: String) -> Result<ItemView, AppError> {
-    respond(apply(item_id, super::UserAction::Read).await)
+    apply(item_id, super::UserAction::Read).await
 }
 
 #[server(endpoint = "items_archive")]
 pub async fn archive_item(item_id: String) -> Result<ItemView, AppError> {
-    respond(apply(item_id, super::UserAction::Archive).await)
+    apply(item_id, super::UserAction::Archive).await
 }
 
 #[server(endpoint = "items_unarchive")]
 pub async fn unarchive_item(item_id: String) -> Result<ItemView, AppError> {
-    respond(apply(item_id, super::UserAction::Unarchive).await)
+    apply(item_id, super::UserAction::Unarchive).await
 }
