@@ -3,10 +3,19 @@
 
 #![recursion_limit = "256"]
 
+// The i18n module from locales/*.json. (leptos_i18n now prefers build-script code generation,
+// which pulls in ICU's data generator; the macro gives the same module without it.)
+#[allow(deprecated)]
+mod i18n_module {
+    leptos_i18n::load_locales!();
+}
+pub use i18n_module::i18n;
+
 pub mod auth;
 pub mod error;
 pub mod items;
 pub mod live;
+pub mod preferences;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

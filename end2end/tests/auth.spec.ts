@@ -21,13 +21,13 @@ test('an anonymous visitor is sent to sign-in', async ({ page }) => {
 
 test('admin signs in and sees the header with their name', async ({ page }, testInfo) => {
   await signIn(page, 'admin@contoso.test', PASSWORD);
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/action-center$/);
   const header = page.getByRole('banner');
   await expect(header.getByTestId('user-name')).toHaveText('Ada Admin');
   await expect(header).toContainText('admin@contoso.test');
   await expect(header).toContainText('Contoso');
   await expect(header.getByRole('button', { name: 'Notifications' })).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'Welcome, Ada Admin' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Action Center' })).toBeVisible();
   const cookie = await sessionCookie(page);
   expect(cookie?.httpOnly).toBe(true);
   expect(cookie?.sameSite).toBe('Lax');

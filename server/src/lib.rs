@@ -1,3 +1,5 @@
+#![recursion_limit = "256"]
+
 //! The Action Center server: the operator CLI and the HTTP surface, as a library so that
 //! integration tests drive the same router the binary serves.
 

@@ -25,6 +25,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::cli::{CliError, ServeArgs};
 
+/// Where a signed-in user lands.
+const START_PAGE: &str = "/action-center";
+
 /// Largest request body the web app accepts (forms and server functions).
 const BODY_LIMIT: usize = 64 * 1024;
 
@@ -173,8 +176,15 @@ async fn session_layer(State(state): State<AppState>, mut req: Request, next: Ne
     if is_page_view && user.is_none() && !is_public(path) {
         return Redirect::to("/sign-in").into_response();
     }
-    if is_page_view && user.is_some() && path == "/sign-in" {
-        return Redirect::to("/").into_response();
+    if is_page_view && let Some(user) = &user {
+        // The start page is the Action Center; until first-run setup is done, setup is.
+        let setup_pending = !user.setup_completed && path.starts_with("/action-center");
+        if setup_pending || (!user.setup_completed && matches!(path, "/" | "/sign-in")) {
+            return Redirect::to("/setup").into_response();
+        }
+        if matches!(path, "/" | "/sign-in") {
+            return Redirect::to(START_PAGE).into_response();
+        }
     }
     if let Some(user) = user {
         req.extensions_mut().insert(user);
@@ -227,7 +237,7 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     }
     match session::open(&state.db, &user.id).await {
         Ok(token) => with_cookie(
-            Redirect::to("/"),
+            Redirect::to(START_PAGE),
             &session::set_cookie(&token, state.secure_cookies()),
         ),
         Err(err) => unavailable(err),

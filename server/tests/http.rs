@@ -90,7 +90,32 @@ on_both_backends!(
     signing_in_again_replaces_the_old_session,
     behind_tls_the_cookie_is_secure,
     server_functions_act_only_on_items_that_reach_the_user,
+    setup_comes_first_until_it_is_done,
 );
+
+async fn setup_comes_first_until_it_is_done(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let newcomer = sign_in(&router, "new%40contoso.test").await;
+    for path in ["/", "/action-center", "/action-center/actions", "/action-center/archived?category=promotional"] {
+        assert_eq!(location(&get(&router, path, Some(&newcomer)).await), "/setup", "{path}");
+    }
+    let res = get(&router, "/setup", Some(&newcomer)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = text(res).await;
+    assert!(page.contains("value=\"new@contoso.test\""), "the notification email is prefilled");
+    let form = "application/x-www-form-urlencoded";
+    let body = "job_function=Partner+manager&email_language=nl&notification_email=new%40contoso.test".to_string();
+    let (status, saved) = call(&router, "preferences_save_basics", Some(&newcomer), form, body).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(saved.contains("\"setup_completed\":true") && saved.contains("\"notification_email_verified\":true"), "{saved}");
+    assert_eq!(get(&router, "/action-center", Some(&newcomer)).await.status(), StatusCode::OK);
+    let bad = "job_function=x&email_language=xx&notification_email=nope".to_string();
+    let (status, body) = call(&router, "preferences_save_basics", Some(&newcomer), form, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let changed = "job_function=x&email_language=en&notification_email=other%40contoso.test".to_string();
+    let (_, body) = call(&router, "preferences_save_basics", Some(&newcomer), form, changed).await;
+    assert!(body.contains("\"notification_email_verified\":false"), "a new address starts unverified: {body}");
+}
 
 async fn item_id(db: &app::db::Db, english_title: &str) -> String {
     let (id,): (String,) = sqlx::query_as("SELECT id FROM items WHERE title LIKE $1")
@@ -233,7 +258,7 @@ async fn sign_in_sets_a_safe_cookie_and_shows_the_user(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&res), "/");
+    assert_eq!(location(&res), "/action-center");
     let full = res
         .headers()
         .get(header::SET_COOKIE)
@@ -248,17 +273,14 @@ async fn sign_in_sets_a_safe_cookie_and_shows_the_user(backend: Backend) {
     assert!(!full.contains("Secure"), "plain http on loopback");
     let pair = session_cookie(&res).unwrap();
 
-    let res = get(&router, "/", Some(&pair)).await;
+    let res = get(&router, "/action-center", Some(&pair)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = text(res).await;
-    assert!(
-        page.contains("Ada Admin") && page.contains("admin@contoso.test"),
-        "the header names the user"
-    );
+    assert!(page.contains("Ada Admin") && page.contains("admin@contoso.test"), "the header names the user");
     assert!(page.contains("aria-label=\"Notifications\""));
-    // A signed-in user is not shown the sign-in form again.
-    let res = get(&router, "/sign-in", Some(&pair)).await;
-    assert_eq!(location(&res), "/");
+    // A signed-in user is not shown the sign-in form again, and starts in the Action Center.
+    assert_eq!(location(&get(&router, "/sign-in", Some(&pair)).await), "/action-center");
+    assert_eq!(location(&get(&router, "/", Some(&pair)).await), "/action-center");
 }
 
 async fn every_bad_sign_in_gets_the_same_answer_and_no_session(backend: Backend) {
@@ -321,7 +343,7 @@ async fn signing_in_again_replaces_the_old_session(backend: Backend) {
     let new = session_cookie(&res).unwrap();
     assert_ne!(old, new);
     assert_eq!(location(&get(&router, "/", Some(&old)).await), "/sign-in");
-    assert_eq!(get(&router, "/", Some(&new)).await.status(), StatusCode::OK);
+    assert_eq!(get(&router, "/action-center", Some(&new)).await.status(), StatusCode::OK);
 }
 
 fn binary() -> std::process::Command {

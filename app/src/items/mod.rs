@@ -117,6 +117,19 @@ impl Status {
     }
 }
 
+/// Milliseconds since the epoch, in the browser or on the server.
+pub fn now() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        return js_sys::Date::now() as i64;
+    }
+    #[allow(unreachable_code)]
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 /// Where an action with this status and due date stands at `now`; `None` for closed actions
 /// and for notifications (no due date).
 pub fn due_state(status: Status, due_at: Option<i64>, now: i64) -> Option<DueState> {

@@ -57,3 +57,32 @@ pub async fn archive_item(item_id: String) -> Result<ItemView, AppError> {
 pub async fn unarchive_item(item_id: String) -> Result<ItemView, AppError> {
     apply(item_id, super::UserAction::Unarchive).await
 }
+
+/// What the bell's pane shows: pending actions in bell order and the latest unread notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BellPane {
+    pub actions: Vec<ItemView>,
+    pub notifications: Vec<ItemView>,
+}
+
+/// How many unread notifications the pane lists.
+pub const BELL_NOTIFICATIONS: usize = 5;
+
+#[server(endpoint = "items_bell")]
+pub async fn get_bell_pane() -> Result<BellPane, AppError> {
+    use super::{Kind, Order};
+    let (state, reader) = crate::auth::session::require_reader()?;
+    let actions = ItemFilter { kind: Some(Kind::Action), order: Order::DueDate, limit: Some(100), ..Default::default() };
+    let mut actions = super::list(&state.db, &reader, &actions).await?.items;
+    let now = crate::db::now_ms();
+    actions.sort_by(|a, b| a.bell_order(b, now));
+    let notes = ItemFilter { kind: Some(Kind::Notification), limit: Some(50), ..Default::default() };
+    let notifications = super::list(&state.db, &reader, &notes)
+        .await?
+        .items
+        .into_iter()
+        .filter(|n| !n.read)
+        .take(BELL_NOTIFICATIONS)
+        .collect();
+    Ok(BellPane { actions, notifications })
+}

@@ -1,22 +1,27 @@
 //! The pages and the frame around them.
 
+mod action_center;
+mod format;
 mod header;
-mod home;
+mod item;
 pub mod live;
+mod setup;
 mod sign_in;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::auth::get_current_user;
+use crate::i18n::*;
+use action_center::{ActionCenter, ItemList, ListKind, Overview};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -39,20 +44,31 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/action-center.css" />
         <Title text="Action Center" />
-        <Router>
-            <header::Header user />
-            <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
-                <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=move || view! { <home::Home user /> } />
-                    <Route path=path!("/sign-in") view=sign_in::SignIn />
-                </Routes>
-            </main>
-        </Router>
+        <I18nContextProvider>
+            <Router>
+                <header::Header user />
+                <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("/") view=|| view! { <Redirect path="/action-center" /> } />
+                        <Route path=path!("/sign-in") view=sign_in::SignIn />
+                        <Route path=path!("/setup") view=move || view! { <setup::Setup user /> } />
+                        <Route path=path!("/preferences") view=setup::PreferencesPage />
+                        <ParentRoute path=path!("/action-center") view=move || view! { <ActionCenter user /> }>
+                            <Route path=path!("") view=Overview />
+                            <Route path=path!("actions") view=|| view! { <ItemList kind=ListKind::Actions /> } />
+                            <Route path=path!("notifications") view=|| view! { <ItemList kind=ListKind::Notifications /> } />
+                            <Route path=path!("archived") view=|| view! { <ItemList kind=ListKind::Archived /> } />
+                        </ParentRoute>
+                    </Routes>
+                </main>
+            </Router>
+        </I18nContextProvider>
     }
 }
 
 #[component]
 fn NotFound() -> impl IntoView {
+    let i18n = use_i18n();
     #[cfg(feature = "ssr")]
     {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -60,9 +76,9 @@ fn NotFound() -> impl IntoView {
         }
     }
     view! {
-        <h1 class="text-2xl font-semibold">"Page not found"</h1>
+        <h1 class="text-2xl font-semibold">{t!(i18n, not_found)}</h1>
         <p class="mt-2">
-            <a class="text-blue-700 underline" href="/">"Back to the start page"</a>
+            <a class="text-blue-800 underline" href="/action-center">{t!(i18n, back_home)}</a>
         </p>
     }
 }

@@ -1,0 +1,183 @@
+import { expect, test, type Locator, type Page } from '@playwright/test';
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('actioncenter');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+function bell(page: Page) {
+  return page.getByRole('button', { name: 'Notifications' });
+}
+
+async function badgeCount(page: Page) {
+  return Number(await bell(page).getByTestId('badge').textContent());
+}
+
+function item(page: Page, title: string): Locator {
+  return page.getByRole('article').filter({ has: page.getByRole('heading', { name: title }) });
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('the badge counts the pending actions and the bell lists them in order', async ({ page }, info) => {
+  await signIn(page, 'admin@contoso.test');
+  const badge = await badgeCount(page);
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(page).toHaveURL(/\/action-center\/actions$/);
+  await expect(page.getByTestId('item')).toHaveCount(badge);
+
+  await bell(page).click();
+  await expect(bell(page)).toHaveAttribute('aria-expanded', 'true');
+  const pane = page.locator('#bell-pane');
+  await expect(pane.getByRole('link', { name: 'Go to Action Center' })).toBeVisible();
+  await expect(pane.getByRole('link', { name: 'My preferences' })).toBeVisible();
+  const titles = await pane.getByTestId('bell-actions').getByRole('listitem').getByRole('link').allTextContents();
+  // Overdue first, then mandatory before recommended, then by due date.
+  expect(titles).toEqual([
+    'Confirm your payout bank details',
+    'Complete your account verification',
+    'Update your tax profile',
+    'Add screenshots to your offer listing',
+  ]);
+  await expect(pane.getByTestId('bell-notifications').getByRole('listitem')).not.toHaveCount(0);
+  await page.screenshot({ path: info.outputPath('bell-open.png'), fullPage: true });
+});
+
+test('the bell works by keyboard alone', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  for (let i = 0; i < 10; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Notifications') break;
+  }
+  await expect(bell(page)).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#bell-pane')).toBeVisible();
+  await page.keyboard.press('Tab');
+  const inPane = await page.evaluate(() => !!document.activeElement?.closest('#bell-pane'));
+  expect(inPane).toBe(true);
+  await page.keyboard.press('Escape');
+  await expect(page.locator('#bell-pane')).toBeHidden();
+  await expect(bell(page)).toBeFocused();
+  await expect(bell(page)).toHaveAttribute('aria-expanded', 'false');
+});
+
+test('a mandatory action offers no Archive; a recommended one archives at once and comes back', async ({ page }, info) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/action-center/actions');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(item(page, 'Complete your account verification')).toBeVisible();
+  await expect(item(page, 'Complete your account verification').getByRole('button', { name: 'Archive' })).toHaveCount(0);
+  await expect(item(page, 'Confirm your payout bank details').getByTestId('overdue')).toHaveText('Overdue');
+  await page.screenshot({ path: info.outputPath('actions.png'), fullPage: true });
+
+  const before = await badgeCount(page);
+  await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Archive' }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+  await expect(bell(page).getByTestId('badge')).toHaveText(String(before - 1));
+
+  await page.getByRole('link', { name: 'Archived' }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();
+  await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Unarchive' }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+  await expect(bell(page).getByTestId('badge')).toHaveText(String(before));
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();
+});
+
+test('filters narrow the list and live in the URL', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/action-center/actions?category=mandatory');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('item')).toHaveCount(2);
+  for (const chip of await page.getByTestId('category').allTextContents()) expect(chip).toBe('Mandatory');
+  await page.getByLabel('Workspace').selectOption('billing');
+  await expect(page).toHaveURL(/category=mandatory/);
+  await expect(page).toHaveURL(/workspace=billing/);
+  await expect(page.getByTestId('item')).toHaveCount(1);
+  await expect(page.getByTestId('workspace')).toHaveText(['Billing']);
+  await page.reload();
+  await expect(page.getByTestId('item')).toHaveCount(1);
+  await expect(page.getByLabel('Workspace')).toHaveValue('billing');
+  await page.getByLabel('Category').selectOption('');
+  await expect(page).not.toHaveURL(/category=/);
+  await page.goto('/action-center/notifications?workspace=customers');
+  await expect(page.getByTestId('empty')).toBeVisible();
+});
+
+test('the overview shows counts, next due actions and recent notifications', async ({ page }, info) => {
+  await signIn(page, 'admin@contoso.test');
+  await expect(page.getByRole('heading', { name: 'At a glance' })).toBeVisible();
+  await expect(page.getByTestId('count-mandatory')).toHaveText('2');
+  await expect(page.getByTestId('count-overdue')).toHaveText('1');
+  await expect(page.getByRole('heading', { name: 'Next due actions' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Recent notifications' })).toBeVisible();
+  await page.screenshot({ path: info.outputPath('overview.png'), fullPage: true });
+});
+
+test('first-run setup comes first for a new user', async ({ page }, info) => {
+  await signIn(page, 'new@contoso.test');
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.goto('/action-center/actions');
+  await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByLabel('Notification email')).toHaveValue('new@contoso.test');
+  await expect(page.getByText('cannot be turned off')).toBeVisible();
+  await page.screenshot({ path: info.outputPath('setup.png'), fullPage: true });
+  await page.getByLabel('Job function').fill('Partner manager');
+  await page.getByLabel('Email language').selectOption('nl');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/action-center$/);
+  await page.reload();
+  await expect(page).toHaveURL(/\/action-center$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Action Center' })).toBeVisible();
+});
+
+test('the UI speaks Dutch, and remembers it', async ({ page }, info) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.getByLabel('Language').selectOption('nl');
+  await expect(page.getByRole('heading', { level: 1, name: 'Actiecentrum' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Overzicht' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Meldingen' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'Actiecentrum' })).toBeVisible();
+  await page.screenshot({ path: info.outputPath('dutch.png'), fullPage: true });
+  await page.getByLabel('Taal').selectOption('en');
+  await expect(page.getByRole('heading', { level: 1, name: 'Action Center' })).toBeVisible();
+});
+
+test.describe('a Dutch browser', () => {
+  test.use({ locale: 'nl-NL' });
+  test('gets the Dutch UI from the start', async ({ page }) => {
+    await page.goto('/sign-in');
+    await expect(page.getByRole('heading', { name: 'Aanmelden' })).toBeVisible();
+  });
+});
+
+test.describe('on a 360 px phone', () => {
+  test.use({ viewport: { width: 360, height: 740 } });
+  test('the Action Center fits', async ({ page }, info) => {
+    await signIn(page, 'admin@contoso.test');
+    await page.goto('/action-center/actions');
+    await expect(page.getByTestId('item').first()).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: info.outputPath('phone.png'), fullPage: true });
+  });
+});
+
+test('bulk archive of selected notifications', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/action-center/notifications');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const count = await page.getByTestId('item').count();
+  expect(count).toBeGreaterThanOrEqual(2);
+  await page.getByRole('checkbox', { name: 'Select Your offer was published to the marketplace' }).check();
+  await page.getByRole('checkbox', { name: 'Select A customer accepted your referral' }).check();
+  await page.getByRole('button', { name: 'Archive selected' }).click();
+  await expect(page.getByTestId('item')).toHaveCount(count - 2);
+  await page.reload();
+  await expect(page.getByTestId('item')).toHaveCount(count - 2);
+});
