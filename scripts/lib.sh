@@ -15,6 +15,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # cargo-leptos bakes these into the build; exporting them for plain cargo too keeps
 # `cargo test` from rebuilding the Leptos crates with other values.
 export LEPTOS_OUTPUT_NAME=action-center
+# CI builds from a fresh clone each time: incremental state would only pile up in the cache.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 
 CARGO_LEPTOS_VERSION=0.3.11
 

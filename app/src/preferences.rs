@@ -77,17 +77,19 @@ mod store {
         .bind(user_id)
         .fetch_optional(db.pool())
         .await?;
-        Ok(row.map(|(job_function, email_language, sign_in_email, chosen, verified_at, setup)| {
-            let verified = chosen.is_none() || verified_at.is_some();
-            Preferences {
-                job_function,
-                email_language,
-                notification_email: chosen.unwrap_or_else(|| sign_in_email.clone()),
-                sign_in_email,
-                notification_email_verified: verified,
-                setup_completed: setup.is_some(),
-            }
-        }))
+        Ok(row.map(
+            |(job_function, email_language, sign_in_email, chosen, verified_at, setup)| {
+                let verified = chosen.is_none() || verified_at.is_some();
+                Preferences {
+                    job_function,
+                    email_language,
+                    notification_email: chosen.unwrap_or_else(|| sign_in_email.clone()),
+                    sign_in_email,
+                    notification_email_verified: verified,
+                    setup_completed: setup.is_some(),
+                }
+            },
+        ))
     }
 
     /// Saves job function, email language and notification email, and completes setup.
@@ -135,7 +137,15 @@ mod store {
                 "email_language": { "from": before.email_language, "to": language },
                 "notification_email": { "from": before.notification_email, "to": email },
             });
-            crate::audit::record_in(&mut tx, Some(org_id), actor, "preferences.update", Some(user_id), &detail).await?;
+            crate::audit::record_in(
+                &mut tx,
+                Some(org_id),
+                actor,
+                "preferences.update",
+                Some(user_id),
+                &detail,
+            )
+            .await?;
         }
         tx.commit().await.map_err(DbError::from)?;
         Ok(load(db, user_id).await?.ok_or(DbError::NotFound("user".into()))?)
@@ -176,8 +186,16 @@ pub async fn save_preferences(
     let user = crate::auth::session::from_request().ok_or(AppError::Unauthenticated)?;
     let state = use_context::<crate::state::AppState>().ok_or(AppError::Internal)?;
     let actor = user.email.clone();
-    Ok(save_basics(&state.db, &user.id, &user.org_id, &actor, &job_function, &email_language, &notification_email)
-        .await?)
+    Ok(save_basics(
+        &state.db,
+        &user.id,
+        &user.org_id,
+        &actor,
+        &job_function,
+        &email_language,
+        &notification_email,
+    )
+    .await?)
 }
 
 #[cfg(test)]
@@ -190,10 +208,20 @@ mod tests {
             validate_basics("  Sales lead ", "nl", " Ada@Contoso.TEST ").unwrap(),
             ("Sales lead".into(), "nl".into(), "ada@contoso.test".into())
         );
-        assert_eq!(validate_basics(&"x".repeat(101), "en", "a@b.c"), Err(PreferencesError::JobFunction));
-        assert_eq!(validate_basics("", "klingon", "a@b.c"), Err(PreferencesError::Language));
+        assert_eq!(
+            validate_basics(&"x".repeat(101), "en", "a@b.c"),
+            Err(PreferencesError::JobFunction)
+        );
+        assert_eq!(
+            validate_basics("", "klingon", "a@b.c"),
+            Err(PreferencesError::Language)
+        );
         for bad in ["", "a", "a@b", "a b@c.d", "a@@b.c", "@b.c"] {
-            assert_eq!(validate_basics("", "en", bad), Err(PreferencesError::Email), "{bad}");
+            assert_eq!(
+                validate_basics("", "en", bad),
+                Err(PreferencesError::Email),
+                "{bad}"
+            );
         }
     }
 }

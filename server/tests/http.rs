@@ -96,25 +96,47 @@ on_both_backends!(
 async fn setup_comes_first_until_it_is_done(backend: Backend) {
     let (_db, router) = app(backend).await;
     let newcomer = sign_in(&router, "new%40contoso.test").await;
-    for path in ["/", "/action-center", "/action-center/actions", "/action-center/archived?category=promotional"] {
-        assert_eq!(location(&get(&router, path, Some(&newcomer)).await), "/setup", "{path}");
+    for path in [
+        "/",
+        "/action-center",
+        "/action-center/actions",
+        "/action-center/archived?category=promotional",
+    ] {
+        assert_eq!(
+            location(&get(&router, path, Some(&newcomer)).await),
+            "/setup",
+            "{path}"
+        );
     }
     let res = get(&router, "/setup", Some(&newcomer)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = text(res).await;
-    assert!(page.contains("value=\"new@contoso.test\""), "the notification email is prefilled");
+    assert!(
+        page.contains("value=\"new@contoso.test\""),
+        "the notification email is prefilled"
+    );
     let form = "application/x-www-form-urlencoded";
-    let body = "job_function=Partner+manager&email_language=nl&notification_email=new%40contoso.test".to_string();
+    let body =
+        "job_function=Partner+manager&email_language=nl&notification_email=new%40contoso.test".to_string();
     let (status, saved) = call(&router, "preferences_save_basics", Some(&newcomer), form, body).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
-    assert!(saved.contains("\"setup_completed\":true") && saved.contains("\"notification_email_verified\":true"), "{saved}");
-    assert_eq!(get(&router, "/action-center", Some(&newcomer)).await.status(), StatusCode::OK);
+    assert!(
+        saved.contains("\"setup_completed\":true") && saved.contains("\"notification_email_verified\":true"),
+        "{saved}"
+    );
+    assert_eq!(
+        get(&router, "/action-center", Some(&newcomer)).await.status(),
+        StatusCode::OK
+    );
     let bad = "job_function=x&email_language=xx&notification_email=nope".to_string();
     let (status, body) = call(&router, "preferences_save_basics", Some(&newcomer), form, bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let changed = "job_function=x&email_language=en&notification_email=other%40contoso.test".to_string();
     let (_, body) = call(&router, "preferences_save_basics", Some(&newcomer), form, changed).await;
-    assert!(body.contains("\"notification_email_verified\":false"), "a new address starts unverified: {body}");
+    assert!(
+        body.contains("\"notification_email_verified\":false"),
+        "a new address starts unverified: {body}"
+    );
 }
 
 async fn item_id(db: &app::db::Db, english_title: &str) -> String {
@@ -276,10 +298,16 @@ async fn sign_in_sets_a_safe_cookie_and_shows_the_user(backend: Backend) {
     let res = get(&router, "/action-center", Some(&pair)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = text(res).await;
-    assert!(page.contains("Ada Admin") && page.contains("admin@contoso.test"), "the header names the user");
+    assert!(
+        page.contains("Ada Admin") && page.contains("admin@contoso.test"),
+        "the header names the user"
+    );
     assert!(page.contains("aria-label=\"Notifications\""));
     // A signed-in user is not shown the sign-in form again, and starts in the Action Center.
-    assert_eq!(location(&get(&router, "/sign-in", Some(&pair)).await), "/action-center");
+    assert_eq!(
+        location(&get(&router, "/sign-in", Some(&pair)).await),
+        "/action-center"
+    );
     assert_eq!(location(&get(&router, "/", Some(&pair)).await), "/action-center");
 }
 
@@ -343,7 +371,10 @@ async fn signing_in_again_replaces_the_old_session(backend: Backend) {
     let new = session_cookie(&res).unwrap();
     assert_ne!(old, new);
     assert_eq!(location(&get(&router, "/", Some(&old)).await), "/sign-in");
-    assert_eq!(get(&router, "/action-center", Some(&new)).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&router, "/action-center", Some(&new)).await.status(),
+        StatusCode::OK
+    );
 }
 
 fn binary() -> std::process::Command {

@@ -72,11 +72,20 @@ pub const BELL_NOTIFICATIONS: usize = 5;
 pub async fn get_bell_pane() -> Result<BellPane, AppError> {
     use super::{Kind, Order};
     let (state, reader) = crate::auth::session::require_reader()?;
-    let actions = ItemFilter { kind: Some(Kind::Action), order: Order::DueDate, limit: Some(100), ..Default::default() };
+    let actions = ItemFilter {
+        kind: Some(Kind::Action),
+        order: Order::DueDate,
+        limit: Some(100),
+        ..Default::default()
+    };
     let mut actions = super::list(&state.db, &reader, &actions).await?.items;
     let now = crate::db::now_ms();
     actions.sort_by(|a, b| a.bell_order(b, now));
-    let notes = ItemFilter { kind: Some(Kind::Notification), limit: Some(50), ..Default::default() };
+    let notes = ItemFilter {
+        kind: Some(Kind::Notification),
+        limit: Some(50),
+        ..Default::default()
+    };
     let notifications = super::list(&state.db, &reader, &notes)
         .await?
         .items
@@ -84,5 +93,41 @@ pub async fn get_bell_pane() -> Result<BellPane, AppError> {
         .filter(|n| !n.read)
         .take(BELL_NOTIFICATIONS)
         .collect();
-    Ok(BellPane { actions, notifications })
+    Ok(BellPane {
+        actions,
+        notifications,
+    })
+}
+
+/// The Overview in one answer: counts, the next due actions and the latest notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Overview {
+    pub counts: Counts,
+    pub next_due: Vec<ItemView>,
+    pub recent: Vec<ItemView>,
+}
+
+/// How many items each Overview list shows.
+pub const OVERVIEW_ITEMS: u32 = 5;
+
+#[server(endpoint = "items_overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    use super::{Kind, Order};
+    let (state, reader) = crate::auth::session::require_reader()?;
+    let due = ItemFilter {
+        kind: Some(Kind::Action),
+        order: Order::DueDate,
+        limit: Some(OVERVIEW_ITEMS),
+        ..Default::default()
+    };
+    let recent = ItemFilter {
+        kind: Some(Kind::Notification),
+        limit: Some(OVERVIEW_ITEMS),
+        ..Default::default()
+    };
+    Ok(Overview {
+        counts: super::counts(&state.db, &reader).await?,
+        next_due: super::list(&state.db, &reader, &due).await?.items,
+        recent: super::list(&state.db, &reader, &recent).await?.items,
+    })
 }

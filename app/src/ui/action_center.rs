@@ -4,17 +4,17 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, A};
+use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::item::{workspace_label, ItemCard, WORKSPACES};
+use super::item::{ItemCard, WORKSPACES, workspace_label};
 use super::live::LiveStore;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::items::{
-    archive_item, item_counts, list_items, mark_read, unarchive_item, Category, Counts, ItemFilter, ItemView, Kind,
-    Order,
+    Category, Counts, ItemFilter, ItemView, Kind, Order, archive_item, get_overview, list_items, mark_read,
+    unarchive_item,
 };
 
 /// The frame of every Action Center view; users who have not done first-run setup go there.
@@ -62,15 +62,8 @@ fn PollingNotice() -> impl IntoView {
 pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let live = LiveStore::get();
-    let counts = Resource::new(move || live.revision.get(), |_| item_counts());
-    let next_due = Resource::new(
-        move || live.revision.get(),
-        |_| list_items(ItemFilter { kind: Some(Kind::Action), order: Order::DueDate, limit: Some(5), ..Default::default() }),
-    );
-    let recent = Resource::new(
-        move || live.revision.get(),
-        |_| list_items(ItemFilter { kind: Some(Kind::Notification), limit: Some(5), ..Default::default() }),
-    );
+    // One resource and one boundary: the page hydrates from a single piece of server data.
+    let overview = Resource::new(move || live.revision.get(), |_| get_overview());
     let tile = |label: String, value: i64, testid: &'static str| {
         view! {
             <div class="rounded-lg border border-slate-200 bg-white p-4">
@@ -79,14 +72,26 @@ pub fn Overview() -> impl IntoView {
             </div>
         }
     };
+    let summary = |items: Vec<ItemView>, empty: String| {
+        if items.is_empty() {
+            view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> }.into_any()
+        } else {
+            view! {
+                <div class="mt-2 space-y-3">
+                    {items.into_iter().map(|item| view! { <ItemCard item /> }).collect_view()}
+                </div>
+            }
+            .into_any()
+        }
+    };
     view! {
-        <section aria-labelledby="glance">
-            <h2 id="glance" class="text-lg font-semibold">{t!(i18n, counts_heading)}</h2>
-            <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
-                {move || counts.get().map(|c| match c {
-                    Ok(c) => {
-                        let c: Counts = live.counts.get().unwrap_or(c);
-                        view! {
+        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+            {move || overview.get().map(|o| match o {
+                Ok(o) => {
+                    let c: Counts = o.counts;
+                    view! {
+                        <section aria-labelledby="glance">
+                            <h2 id="glance" class="text-lg font-semibold">{t!(i18n, counts_heading)}</h2>
                             <div class="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
                                 {tile(t_string!(i18n, mandatory).to_string(), c.mandatory, "count-mandatory")}
                                 {tile(t_string!(i18n, recommended).to_string(), c.recommended, "count-recommended")}
@@ -95,42 +100,20 @@ pub fn Overview() -> impl IntoView {
                                 {tile(t_string!(i18n, promotional).to_string(), c.promotional, "count-promotional")}
                                 {tile(t_string!(i18n, unread_count).to_string(), c.unread_notifications, "count-unread")}
                             </div>
-                        }
-                        .into_any()
+                        </section>
+                        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+                            <section aria-labelledby="next-due">
+                                <h2 id="next-due" class="text-lg font-semibold">{t!(i18n, next_due)}</h2>
+                                {summary(o.next_due, t_string!(i18n, empty_actions).to_string())}
+                            </section>
+                            <section aria-labelledby="recent">
+                                <h2 id="recent" class="text-lg font-semibold">{t!(i18n, recent_notifications)}</h2>
+                                {summary(o.recent, t_string!(i18n, empty_notifications).to_string())}
+                            </section>
+                        </div>
                     }
-                    Err(e) => view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
-        </section>
-        <div class="mt-6 grid gap-6 lg:grid-cols-2">
-            <section aria-labelledby="next-due">
-                <h2 id="next-due" class="text-lg font-semibold">{t!(i18n, next_due)}</h2>
-                <ItemSummary page=next_due empty=move || t_string!(i18n, empty_actions).to_string() />
-            </section>
-            <section aria-labelledby="recent">
-                <h2 id="recent" class="text-lg font-semibold">{t!(i18n, recent_notifications)}</h2>
-                <ItemSummary page=recent empty=move || t_string!(i18n, empty_notifications).to_string() />
-            </section>
-        </div>
-    }
-}
-
-#[component]
-fn ItemSummary(
-    page: Resource<Result<crate::items::ItemPage, AppError>>,
-    empty: impl Fn() -> String + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
-            {move || page.get().map(|p| match p {
-                Ok(p) if p.items.is_empty() => view! { <p class="mt-2 text-sm text-slate-600">{empty()}</p> }.into_any(),
-                Ok(p) => view! {
-                    <div class="mt-2 space-y-3">
-                        {p.items.into_iter().map(|item| view! { <ItemCard item /> }).collect_view()}
-                    </div>
+                    .into_any()
                 }
-                .into_any(),
                 Err(e) => view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any(),
             })}
         </Transition>
@@ -161,7 +144,15 @@ impl ListKind {
             ListKind::Archived => (None, Order::Newest, true),
         };
         let category = category.filter(|c| self.categories().contains(c));
-        ItemFilter { kind, order, archived, workspace, category, limit: Some(20), ..Default::default() }
+        ItemFilter {
+            kind,
+            order,
+            archived,
+            workspace,
+            category,
+            limit: Some(20),
+            ..Default::default()
+        }
     }
 }
 
@@ -172,10 +163,18 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     let live = LiveStore::get();
     let query = use_query_map();
     let navigate = use_navigate();
-    let workspace = move || query.read().get("workspace").filter(|w| WORKSPACES.contains(&w.as_str()));
+    let workspace = move || {
+        query
+            .read()
+            .get("workspace")
+            .filter(|w| WORKSPACES.contains(&w.as_str()))
+    };
     let category = move || query.read().get("category").and_then(|c| Category::parse(&c));
     let filter = Memo::new(move |_| kind.filter(workspace(), category()));
-    let page = Resource::new(move || (filter.get(), live.revision.get()), |(f, _)| list_items(f));
+    let page = Resource::new(
+        move || (filter.get(), live.revision.get()),
+        |(f, _)| list_items(f),
+    );
 
     // Optimistic state on top of what the server last said.
     let hidden = RwSignal::new(BTreeSet::<String>::new());
@@ -193,11 +192,14 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     });
 
     let set_query = move |key: &'static str, value: String| {
-        let mut pairs: Vec<(String, String)> = [("workspace", workspace()), ("category", category().map(|c| c.as_str().to_string()))]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .filter(|(k, _)| k != key)
-            .collect();
+        let mut pairs: Vec<(String, String)> = [
+            ("workspace", workspace()),
+            ("category", category().map(|c| c.as_str().to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .filter(|(k, _)| k != key)
+        .collect();
         if !value.is_empty() {
             pairs.push((key.to_string(), value));
         }
@@ -208,7 +210,11 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
             ListKind::Notifications => "/action-center/notifications",
             ListKind::Archived => "/action-center/archived",
         };
-        let url = if qs.is_empty() { path.to_string() } else { format!("{path}?{}", qs.join("&")) };
+        let url = if qs.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", qs.join("&"))
+        };
         navigate(&url, Default::default());
     };
     let set_workspace = {
@@ -270,7 +276,11 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
         }
     });
     let visible = move || {
-        let mut items = page.get().and_then(|p| p.ok()).map(|p| p.items).unwrap_or_default();
+        let mut items = page
+            .get()
+            .and_then(|p| p.ok())
+            .map(|p| p.items)
+            .unwrap_or_default();
         items.extend(more.get());
         hidden.with(|h| items.retain(|i| !h.contains(&i.id)));
         items
@@ -283,7 +293,10 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     };
     let load_more = move |_| {
         let Some(cursor) = next.get() else { return };
-        let f = ItemFilter { cursor: Some(cursor), ..filter.get() };
+        let f = ItemFilter {
+            cursor: Some(cursor),
+            ..filter.get()
+        };
         leptos::task::spawn_local(async move {
             match list_items(f).await {
                 Ok(p) => {

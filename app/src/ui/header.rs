@@ -19,9 +19,10 @@ pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Int
     let live = LiveStore::get();
     let open = RwSignal::new(false);
     let counts = Resource::new(|| (), |_| item_counts());
-    let pane = Resource::new(move || (open.get(), live.revision.get()), |(open, _)| async move {
-        if open { Some(get_bell_pane().await) } else { None }
-    });
+    let pane = Resource::new(
+        move || (open.get(), live.revision.get()),
+        |(open, _)| async move { if open { Some(get_bell_pane().await) } else { None } },
+    );
     let bell = BellState { open, counts, pane };
     view! {
         <header class="border-b border-slate-200 bg-white">
@@ -105,10 +106,17 @@ fn SignedIn(user: CurrentUser, bell: BellState) -> impl IntoView {
 fn Bell(state: BellState) -> impl IntoView {
     let i18n = use_i18n();
     let live = LiveStore::get();
-    let BellState { open, counts: initial, pane } = state;
+    let BellState {
+        open,
+        counts: initial,
+        pane,
+    } = state;
     let button = NodeRef::<html::Button>::new();
     let pending = move || {
-        live.counts.get().or_else(|| initial.get().and_then(|r| r.ok())).map(|c| c.pending_actions)
+        live.counts
+            .get()
+            .or_else(|| initial.get().and_then(|r| r.ok()))
+            .map(|c| c.pending_actions)
     };
     let close = move || {
         open.set(false);
@@ -136,8 +144,7 @@ fn Bell(state: BellState) -> impl IntoView {
                 <svg aria-hidden="true" viewBox="0 0 24 24" class="h-6 w-6" fill="none" stroke="currentColor" stroke-width="1.8">
                     <path d="M15 17h5l-1.4-1.4A2 2 0 0 1 18 14.2V11a6 6 0 1 0-12 0v3.2c0 .5-.2 1-.6 1.4L4 17h5m6 0a3 3 0 1 1-6 0m6 0H9" />
                 </svg>
-                <Suspense fallback=|| ()>
-                    {move || {
+                {move || {
                         pending()
                             .filter(|n| *n > 0)
                             .map(|n| {
@@ -152,12 +159,9 @@ fn Bell(state: BellState) -> impl IntoView {
                                 }
                             })
                     }}
-                </Suspense>
             </button>
             <p class="sr-only" role="status" aria-live="polite" data-testid="badge-announcement">
-                <Suspense fallback=|| ()>
-                    {move || pending().map(|n| format!("{n} {}", t_string!(i18n, pending_actions_announcement)))}
-                </Suspense>
+                {move || pending().map(|n| format!("{n} {}", t_string!(i18n, pending_actions_announcement)))}
             </p>
             <Show when=move || open.get()>
                 // A click outside the pane closes it.
@@ -189,7 +193,10 @@ fn Bell(state: BellState) -> impl IntoView {
 }
 
 #[component]
-fn BellPaneContent(actions: Vec<crate::items::ItemView>, notifications: Vec<crate::items::ItemView>) -> impl IntoView {
+fn BellPaneContent(
+    actions: Vec<crate::items::ItemView>,
+    notifications: Vec<crate::items::ItemView>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let no_actions = actions.is_empty();
     let no_notes = notifications.is_empty();

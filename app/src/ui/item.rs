@@ -4,17 +4,26 @@ use leptos::prelude::*;
 
 use super::format;
 use crate::i18n::*;
-use leptos_i18n::I18nContext;
 use crate::items::{Category, DueState, ItemView, Status};
+use leptos_i18n::I18nContext;
 
 #[component]
 pub fn CategoryLabel(category: Category) -> impl IntoView {
     let i18n = use_i18n();
     let (class, label) = match category {
         Category::Mandatory => ("bg-red-50 text-red-800 ring-red-200", t_string!(i18n, mandatory)),
-        Category::Recommended => ("bg-amber-50 text-amber-900 ring-amber-200", t_string!(i18n, recommended)),
-        Category::Transactional => ("bg-sky-50 text-sky-900 ring-sky-200", t_string!(i18n, transactional)),
-        Category::Promotional => ("bg-violet-50 text-violet-900 ring-violet-200", t_string!(i18n, promotional)),
+        Category::Recommended => (
+            "bg-amber-50 text-amber-900 ring-amber-200",
+            t_string!(i18n, recommended),
+        ),
+        Category::Transactional => (
+            "bg-sky-50 text-sky-900 ring-sky-200",
+            t_string!(i18n, transactional),
+        ),
+        Category::Promotional => (
+            "bg-violet-50 text-violet-900 ring-violet-200",
+            t_string!(i18n, promotional),
+        ),
     };
     view! {
         <span class=format!("rounded-full px-2 py-0.5 font-medium ring-1 {class}") data-testid="category">
@@ -37,8 +46,15 @@ pub fn workspace_label(i18n: I18nContext<Locale>, workspace: &str) -> String {
     }
 }
 
-pub const WORKSPACES: [&str; 7] =
-    ["account_settings", "marketplace_offers", "referrals", "incentives", "membership", "billing", "customers"];
+pub const WORKSPACES: [&str; 7] = [
+    "account_settings",
+    "marketplace_offers",
+    "referrals",
+    "incentives",
+    "membership",
+    "billing",
+    "customers",
+];
 
 /// An action's due date and, when it matters, whether it is overdue or due soon.
 #[component]
@@ -124,7 +140,9 @@ pub fn ItemCard(
         }
     });
     // One optional slot, not two adjacent empty ones: an item shows Archive or Unarchive or neither.
-    let buttons = archive.map(IntoAny::into_any).or_else(|| unarchive.map(IntoAny::into_any));
+    let buttons = archive
+        .map(IntoAny::into_any)
+        .or_else(|| unarchive.map(IntoAny::into_any));
     let title_view = match item.link.clone() {
         Some(href) => {
             let opened = item.clone();

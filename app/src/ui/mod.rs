@@ -9,9 +9,9 @@ mod setup;
 mod sign_in;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::auth::get_current_user;
 use crate::i18n::*;
@@ -49,15 +49,17 @@ pub fn App() -> impl IntoView {
                 <header::Header user />
                 <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
                     <Routes fallback=|| view! { <NotFound /> }>
+                        // Pages render whole (SsrMode::Async): the HTML carries every resource
+                        // the page needs, so hydration never races a streamed chunk.
                         <Route path=path!("/") view=|| view! { <Redirect path="/action-center" /> } />
-                        <Route path=path!("/sign-in") view=sign_in::SignIn />
-                        <Route path=path!("/setup") view=move || view! { <setup::Setup user /> } />
-                        <Route path=path!("/preferences") view=setup::PreferencesPage />
-                        <ParentRoute path=path!("/action-center") view=move || view! { <ActionCenter user /> }>
-                            <Route path=path!("") view=Overview />
-                            <Route path=path!("actions") view=|| view! { <ItemList kind=ListKind::Actions /> } />
-                            <Route path=path!("notifications") view=|| view! { <ItemList kind=ListKind::Notifications /> } />
-                            <Route path=path!("archived") view=|| view! { <ItemList kind=ListKind::Archived /> } />
+                        <Route path=path!("/sign-in") view=sign_in::SignIn ssr=SsrMode::Async />
+                        <Route path=path!("/setup") view=move || view! { <setup::Setup user /> } ssr=SsrMode::Async />
+                        <Route path=path!("/preferences") view=setup::PreferencesPage ssr=SsrMode::Async />
+                        <ParentRoute path=path!("/action-center") view=move || view! { <ActionCenter user /> } ssr=SsrMode::Async>
+                            <Route path=path!("") view=Overview ssr=SsrMode::Async />
+                            <Route path=path!("actions") view=|| view! { <ItemList kind=ListKind::Actions /> } ssr=SsrMode::Async />
+                            <Route path=path!("notifications") view=|| view! { <ItemList kind=ListKind::Notifications /> } ssr=SsrMode::Async />
+                            <Route path=path!("archived") view=|| view! { <ItemList kind=ListKind::Archived /> } ssr=SsrMode::Async />
                         </ParentRoute>
                     </Routes>
                 </main>

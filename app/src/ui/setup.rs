@@ -7,8 +7,8 @@ use leptos_router::hooks::use_navigate;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::preferences::{EMAIL_LANGUAGES, SavePreferences, get_preferences};
 use leptos_i18n::I18nContext;
-use crate::preferences::{get_preferences, SavePreferences, EMAIL_LANGUAGES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormMode {
