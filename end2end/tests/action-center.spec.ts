@@ -87,6 +87,20 @@ test('a mandatory action offers no Archive; a recommended one archives at once a
   await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();
 });
 
+test('a refused archive is rolled back with a message', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/action-center/actions');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const before = await badgeCount(page);
+  await page.route('**/api/items_archive', (route) =>
+    route.fulfill({ status: 503, contentType: 'application/json', headers: { serverfnerror: '/api/items_archive' }, body: '{"Internal":null}' }),
+  );
+  await item(page, 'Update your tax profile').getByRole('button', { name: 'Archive' }).click();
+  await expect(page.getByRole('alert')).toContainText('Could not archive');
+  await expect(item(page, 'Update your tax profile')).toBeVisible();
+  await expect(bell(page).getByTestId('badge')).toHaveText(String(before));
+});
+
 test('filters narrow the list and live in the URL', async ({ page }) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/action-center/actions?category=mandatory');
