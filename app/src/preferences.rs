@@ -34,6 +34,7 @@ pub enum PreferencesError {
 }
 
 /// Checks and normalises the basics; returns (job function, language, email).
+#[cfg(feature = "ssr")]
 pub fn validate_basics(
     job_function: &str,
     email_language: &str,
@@ -46,16 +47,7 @@ pub fn validate_basics(
     if !EMAIL_LANGUAGES.contains(&email_language) {
         return Err(PreferencesError::Language);
     }
-    let email = notification_email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        })
-        && !email.contains(char::is_whitespace)
-        && email.matches('@').count() == 1;
-    if !valid {
-        return Err(PreferencesError::Email);
-    }
+    let email = crate::orgs::normalize_email(notification_email).map_err(|_| PreferencesError::Email)?;
     Ok((job.to_string(), email_language.to_string(), email))
 }
 
@@ -198,7 +190,7 @@ pub async fn save_preferences(
     .await?)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 

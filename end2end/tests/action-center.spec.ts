@@ -1,12 +1,6 @@
+import { signIn } from './helpers';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 
-async function signIn(page: Page, email: string) {
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('actioncenter');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 function bell(page: Page) {
   return page.getByRole('button', { name: 'Notifications' });
@@ -157,6 +151,8 @@ test('the UI speaks Dutch, and remembers it', async ({ page }, info) => {
   await expect(page.getByRole('button', { name: 'Meldingen' })).toBeVisible();
   await page.reload();
   await expect(page.getByRole('heading', { level: 1, name: 'Actiecentrum' })).toBeVisible();
+  // Item text follows the UI language too.
+  await expect(page.getByRole('heading', { name: 'Bevestig uw bankgegevens voor uitbetalingen' })).toBeVisible();
   await page.screenshot({ path: info.outputPath('dutch.png'), fullPage: true });
   await page.getByLabel('Taal').selectOption('en');
   await expect(page.getByRole('heading', { level: 1, name: 'Action Center' })).toBeVisible();
@@ -194,4 +190,16 @@ test('bulk archive of selected notifications', async ({ page }) => {
   await expect(page.getByTestId('item')).toHaveCount(count - 2);
   await page.reload();
   await expect(page.getByTestId('item')).toHaveCount(count - 2);
+});
+
+test('opening a notification marks it read', async ({ page }) => {
+  await signIn(page, 'finance@contoso.test');
+  const unread = Number(await page.getByTestId('count-unread').textContent());
+  expect(unread).toBeGreaterThan(0);
+  await page.getByRole('link', { name: 'Notifications', exact: true }).click();
+  const note = page.getByRole('article').filter({ has: page.getByRole('heading', { name: 'New incentive programme for cloud partners' }) });
+  await expect(note).toContainText('Unread');
+  await note.getByRole('link', { name: 'New incentive programme for cloud partners' }).click();
+  await expect(page).toHaveURL(/\/action-center$/);
+  await expect(page.getByTestId('count-unread')).toHaveText(String(unread - 1));
 });

@@ -1,14 +1,8 @@
+import { signIn } from './helpers';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 
 const KEY = 'demo-platform-key';
 
-async function signIn(page: Page, email: string) {
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('actioncenter');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 async function publish(request: APIRequestContext, title: string) {
   const res = await request.post('/api/v1/items', {

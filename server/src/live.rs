@@ -43,7 +43,7 @@ pub async fn stream(
     let Some(Extension(user)) = user else {
         return (StatusCode::UNAUTHORIZED, "Sign in to receive live updates.").into_response();
     };
-    let reader = user.reader();
+    let reader = user.reader_for(&headers);
     let requested = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

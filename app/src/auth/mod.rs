@@ -29,11 +29,13 @@ pub struct CurrentUser {
 
 #[cfg(feature = "ssr")]
 impl CurrentUser {
-    pub fn reader(&self) -> crate::items::Reader {
+    /// The user as a reader of items, in the language of their UI (see `session::ui_language`),
+    /// falling back to their email language.
+    pub fn reader_for(&self, headers: &http::HeaderMap) -> crate::items::Reader {
         crate::items::Reader {
             user_id: self.id.clone(),
             org_id: self.org_id.clone(),
-            language: self.language.clone(),
+            language: session::ui_language(headers).unwrap_or_else(|| self.language.clone()),
         }
     }
 }

@@ -163,7 +163,36 @@ pub fn clear_cookie(secure: bool) -> String {
 pub fn require_reader() -> Result<(crate::state::AppState, crate::items::Reader), crate::error::AppError> {
     let user = from_request().ok_or(crate::error::AppError::Unauthenticated)?;
     let state = use_context::<crate::state::AppState>().ok_or(crate::error::AppError::Internal)?;
-    Ok((state, user.reader()))
+    let headers = use_context::<http::request::Parts>()
+        .map(|p| p.headers)
+        .unwrap_or_default();
+    Ok((state, user.reader_for(&headers)))
+}
+
+/// The cookie in which the UI keeps the chosen language (leptos_i18n's).
+pub const UI_LANGUAGE_COOKIE: &str = "i18n_pref_locale";
+
+/// The language the person reads the UI in: the switcher's cookie, else the browser's first
+/// `Accept-Language` tag. Item text in the UI follows it (email follows the email language).
+pub fn ui_language(headers: &http::HeaderMap) -> Option<String> {
+    let from_cookie = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == UI_LANGUAGE_COOKIE)
+        .map(|(_, value)| value.to_string());
+    let from_browser = || {
+        headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|tag| tag.split(';').next().unwrap_or_default().trim().to_string())
+    };
+    from_cookie.or_else(from_browser).filter(|tag| {
+        !tag.is_empty() && tag.len() <= 35 && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
 }
 
 /// The signed-in user of the current request, put there by the server's session layer.
@@ -194,6 +223,27 @@ mod tests {
         );
         assert_eq!(token_from_cookie_header(&format!("{COOKIE_NAME}=short")), None);
         assert_eq!(token_from_cookie_header("other=1"), None);
+    }
+
+    #[test]
+    fn the_ui_language_comes_from_the_switcher_then_the_browser() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(ui_language(&headers), None);
+        headers.insert(
+            http::header::ACCEPT_LANGUAGE,
+            "nl-BE,nl;q=0.9,en;q=0.8".parse().unwrap(),
+        );
+        assert_eq!(ui_language(&headers).as_deref(), Some("nl-BE"));
+        headers.insert(
+            http::header::COOKIE,
+            format!("a=1; {UI_LANGUAGE_COOKIE}=en").parse().unwrap(),
+        );
+        assert_eq!(ui_language(&headers).as_deref(), Some("en"));
+        headers.insert(
+            http::header::COOKIE,
+            format!("{UI_LANGUAGE_COOKIE}=<script>").parse().unwrap(),
+        );
+        assert_eq!(ui_language(&headers), None, "junk is ignored");
     }
 
     #[test]

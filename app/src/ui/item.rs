@@ -116,28 +116,10 @@ pub fn ItemCard(
         }
     });
     let archive = on_archive.filter(|_| archivable).map(|cb| {
-        let item = item.clone();
-        view! {
-            <button
-                type="button"
-                on:click=move |_| cb.run(item.clone())
-                class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
-            >
-                {t!(i18n, archive)}
-            </button>
-        }
+        view! { <ItemButton item=item.clone() on_press=cb>{t!(i18n, archive)}</ItemButton> }
     });
     let unarchive = on_unarchive.filter(|_| item.archived).map(|cb| {
-        let item = item.clone();
-        view! {
-            <button
-                type="button"
-                on:click=move |_| cb.run(item.clone())
-                class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
-            >
-                {t!(i18n, unarchive)}
-            </button>
-        }
+        view! { <ItemButton item=item.clone() on_press=cb>{t!(i18n, unarchive)}</ItemButton> }
     });
     // One optional slot, not two adjacent empty ones: an item shows Archive or Unarchive or neither.
     let buttons = archive
@@ -181,5 +163,19 @@ pub fn ItemCard(
                 {buttons.map(|b| view! { <div class="flex shrink-0 gap-2">{b}</div> })}
             </div>
         </article>
+    }
+}
+
+/// A button on an item card that hands the item to `on_press`.
+#[component]
+fn ItemButton(item: ItemView, on_press: Callback<ItemView>, children: Children) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            on:click=move |_| on_press.run(item.clone())
+            class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
+        >
+            {children()}
+        </button>
     }
 }
