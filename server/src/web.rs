@@ -152,22 +152,10 @@ fn is_public(path: &str) -> bool {
 /// Resolves the session cookie to the signed-in user (a request extension the app reads)
 /// and keeps anonymous visitors out of the app's pages.
 async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(session::token_from_cookie_header);
-    let user: Option<CurrentUser> = match token {
+    let user: Option<CurrentUser> = match cookie_token(req.headers()) {
         Some(token) => match session::resolve(&state.db, &token).await {
             Ok(user) => user,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the session");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The service is temporarily unavailable. Please try again.",
-                )
-                    .into_response();
-            }
+            Err(err) => return unavailable(err),
         },
         None => None,
     };
