@@ -163,8 +163,7 @@ mod store {
 
 #[server(endpoint = "preferences_get")]
 pub async fn get_preferences() -> Result<Preferences, AppError> {
-    let user = crate::auth::session::from_request().ok_or(AppError::Unauthenticated)?;
-    let state = use_context::<crate::state::AppState>().ok_or(AppError::Internal)?;
+    let (state, user) = crate::auth::session::require_user()?;
     load(&state.db, &user.id).await?.ok_or(AppError::Unauthenticated)
 }
 
@@ -175,8 +174,7 @@ pub async fn save_preferences(
     email_language: String,
     notification_email: String,
 ) -> Result<Preferences, AppError> {
-    let user = crate::auth::session::from_request().ok_or(AppError::Unauthenticated)?;
-    let state = use_context::<crate::state::AppState>().ok_or(AppError::Internal)?;
+    let (state, user) = crate::auth::session::require_user()?;
     let actor = user.email.clone();
     Ok(save_basics(
         &state.db,

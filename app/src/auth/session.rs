@@ -161,12 +161,18 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The app state and the signed-in reader of the current request, or `Unauthenticated`.
 pub fn require_reader() -> Result<(crate::state::AppState, crate::items::Reader), crate::error::AppError> {
-    let user = from_request().ok_or(crate::error::AppError::Unauthenticated)?;
-    let state = use_context::<crate::state::AppState>().ok_or(crate::error::AppError::Internal)?;
+    let (state, user) = require_user()?;
     let headers = use_context::<http::request::Parts>()
         .map(|p| p.headers)
         .unwrap_or_default();
     Ok((state, user.reader_for(&headers)))
+}
+
+/// The app state and the signed-in user of the current request, or `Unauthenticated`.
+pub fn require_user() -> Result<(crate::state::AppState, CurrentUser), crate::error::AppError> {
+    let user = from_request().ok_or(crate::error::AppError::Unauthenticated)?;
+    let state = use_context::<crate::state::AppState>().ok_or(crate::error::AppError::Internal)?;
+    Ok((state, user))
 }
 
 /// The cookie in which the UI keeps the chosen language (leptos_i18n's).
