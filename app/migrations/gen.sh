@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the per-backend initial migration from schema.template.sql.
-# Only run it for the initial schema; later migrations are written per backend.
+# Only run it for the initial schema; later migrations (0002_…) are written per backend.
 set -euo pipefail
 cd "$(dirname "$0")"
 sed 's/@SERIAL@/INTEGER PRIMARY KEY AUTOINCREMENT/' schema.template.sql > sqlite/0001_schema.sql

@@ -133,7 +133,7 @@ pub async fn create_user(db: &Db, new: NewUser<'_>) -> Result<User, OrgError> {
     }
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
-    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     sqlx::query(
         "INSERT INTO users (id, org_id, email, display_name, password_hash, created_at, setup_completed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -266,7 +266,7 @@ pub async fn revoke_role(db: &Db, user: &User, role: &str, revoked_by: &str) -> 
 /// user's lists, bell and badge follow their current roles (spec §2).
 async fn change_role(db: &Db, user: &User, role: &str, actor: &str, grant: bool) -> Result<bool, OrgError> {
     ensure_role(db, role).await?;
-    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let done = if grant {
         sqlx::query(
             "INSERT INTO role_grants (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4) \

@@ -1,12 +1,13 @@
 //! What every request handler and server function shares.
 
 use crate::db::Db;
+use crate::email::Links;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
-    /// The address users reach the app at; links in email are built from it.
-    pub public_url: String,
+    /// Absolute links (email, verification, unsubscribe), built from the public URL.
+    pub links: Links,
     /// Whether the demo API key and demo sign-in hints are active (spec §7).
     pub demo_mode: bool,
     pub leptos_options: leptos::config::LeptosOptions,
@@ -15,7 +16,7 @@ pub struct AppState {
 impl AppState {
     /// Cookies are marked `Secure` when the app is served over TLS.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.links.public_url().starts_with("https://")
     }
 }
 

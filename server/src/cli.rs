@@ -46,6 +46,30 @@ pub enum Command {
     /// Manage producer API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Import users' preferences.
+    #[command(subcommand)]
+    Preferences(PreferencesCommand),
+    /// Inspect the email outbox.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PreferencesCommand {
+    /// Import preferences from a legacy export (CSV with a header row, or a JSON array).
+    /// Bad rows are reported by line and skipped; running it again changes nothing.
+    Import {
+        file: PathBuf,
+        /// The URL users reach the app at, for the links in verification email.
+        #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+        public_url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCommand {
+    /// Count outbox rows by status (pending, sent, failed, skipped).
+    Status,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -60,8 +84,18 @@ pub struct ServeArgs {
     #[arg(long, env = "SMTP_URL")]
     pub smtp_url: Option<String>,
     /// Folder for `.eml` files when no SMTP relay is configured.
-    #[arg(long, env = "MAIL_DIR", default_value = "mail")]
+    #[arg(long, env = "MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: PathBuf,
+    /// The sender of outgoing email.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Action Center <action-center@localhost>"
+    )]
+    pub mail_from: String,
+    /// Do not run the email worker in this instance (another instance or process drains the outbox).
+    #[arg(long, env = "NO_EMAIL_WORKER")]
+    pub no_email_worker: bool,
     /// The built site (the wasm bundle, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -157,6 +191,10 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Email(#[from] app::email::EmailError),
+    #[error(transparent)]
+    Import(#[from] app::preferences::import::ImportError),
 }
 
 /// The actor recorded in the audit trail for operator commands.
@@ -230,9 +268,44 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Command::Preferences(PreferencesCommand::Import { file, public_url }) => {
+            import_preferences(&db, &file, &public_url).await
+        }
+        Command::Outbox(OutboxCommand::Status) => {
+            let counts = app::email::outbox::counts(&db).await?;
+            for status in ["pending", "sent", "failed", "skipped"] {
+                println!("{status:8} {}", counts.get(status).copied().unwrap_or(0));
+            }
+            Ok(())
+        }
     };
     db.close().await;
     result
+}
+
+async fn import_preferences(db: &Db, file: &std::path::Path, public_url: &str) -> Result<(), CliError> {
+    use app::preferences::import::{self, Format};
+    let content = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let format = Format::detect(&file.to_string_lossy(), &content);
+    let links = app::email::Links::new(public_url, app::email::SigningKey::load_or_create(db).await?);
+    let report = import::import(db, &links, &content, format, "operator (preferences import)").await?;
+    for rejected in &report.rejected {
+        eprintln!(
+            "{}:{}: skipped: {}",
+            file.display(),
+            rejected.line,
+            rejected.reason
+        );
+    }
+    println!(
+        "Imported {}: {} applied, {} unchanged, {} rejected",
+        file.display(),
+        report.applied,
+        report.unchanged,
+        report.rejected.len()
+    );
+    Ok(())
 }
 
 async fn user_by_email(db: &Db, email: &str) -> Result<orgs::User, CliError> {

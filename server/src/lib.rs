@@ -5,5 +5,6 @@
 
 pub mod api;
 pub mod cli;
+pub mod email;
 pub mod live;
 pub mod web;

@@ -7,6 +7,7 @@ use app::auth::CurrentUser;
 use app::auth::session;
 use app::db::{Backend, DEFAULT_DATABASE_URL, Db};
 use app::demo::{self, DemoError};
+use app::email::{Links, SigningKey, Transport, Worker};
 use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
@@ -67,9 +68,18 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         .trim_end_matches('/')
         .to_string();
     tokio::spawn(prune_live_log(db.clone()));
+    let links = Links::new(&public_url, SigningKey::load_or_create(&db).await?);
+    if !public_url.starts_with("https://") {
+        tracing::warn!(%public_url, "PUBLIC_URL is not https: mail clients only offer one-click unsubscribe for https links");
+    }
+    let transport = Transport::from_config(args.smtp_url.as_deref(), &args.mail_dir)?;
+    let mail_to = transport.describe();
+    if !args.no_email_worker {
+        tokio::spawn(Worker::new(db.clone(), links.clone(), transport, &args.mail_from)?.run());
+    }
     let state = AppState {
         db,
-        public_url: public_url.clone(),
+        links,
         demo_mode,
         leptos_options,
     };
@@ -84,6 +94,11 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
             ))
         })?;
     println!("Action Center is running at {public_url}");
+    if args.no_email_worker {
+        println!("Email: this instance does not send (--no-email-worker)");
+    } else {
+        println!("Email: sent to {mail_to}");
+    }
     if demo_mode {
         println!(
             "Demo: sign in as admin@contoso.test (or dev@, finance@, new@contoso.test, admin@fabrikam.test) with password {}",
@@ -123,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-out", post(sign_out))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/live", get(crate::live::stream))
+        .merge(crate::email::router())
         .nest_service(
             "/pkg",
             ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
@@ -147,6 +163,8 @@ fn is_public(path: &str) -> bool {
     matches!(path, "/sign-in" | "/sign-out" | "/healthz" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path.starts_with("/verify-email/")
+        || path.starts_with("/unsubscribe/")
 }
 
 /// Resolves the session cookie to the signed-in user (a request extension the app reads)
@@ -266,7 +284,7 @@ fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
     response
 }
 
-fn unavailable(err: impl std::fmt::Display) -> Response {
+pub(crate) fn unavailable(err: impl std::fmt::Display) -> Response {
     tracing::error!(error = %err, "storage failed");
     (
         StatusCode::SERVICE_UNAVAILABLE,

@@ -21,7 +21,10 @@ async fn start(backend: Backend, demo_mode: bool) -> Server {
     app::demo::seed(&scratch.db).await.unwrap();
     let state = AppState {
         db: scratch.db.clone(),
-        public_url: "http://127.0.0.1".into(),
+        links: app::email::Links::new(
+            "http://127.0.0.1",
+            app::email::SigningKey::load_or_create(&scratch.db).await.unwrap(),
+        ),
         demo_mode,
         leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
     };

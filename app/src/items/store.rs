@@ -104,7 +104,7 @@ async fn insert(
     api_key_id: Option<&str>,
     actor: &str,
 ) -> Result<String, ItemError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if crate::orgs::find_org(db, &item.org_id).await?.is_none() {
         return Err(FieldError {
             field: "org_id".into(),
@@ -259,7 +259,7 @@ fn parse_text(json: &str) -> LocalizedText {
 /// Completes or cancels an open action (org-wide: for every recipient at once).
 /// Repeating the same transition changes nothing.
 pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<ApiItem, ItemError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row: Option<(String, String, String)> =
         sqlx::query_as("SELECT org_id, kind, status FROM items WHERE id = $1")
             .bind(id)
@@ -283,6 +283,13 @@ pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<Ap
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // Email about an action that is no longer open (its first email or a reminder) is moot.
+    sqlx::query(
+        "UPDATE outbox SET status = 'skipped', locked_until = NULL WHERE item_id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     let action = if to == Status::Completed {
         "item.complete"
     } else {
@@ -549,7 +556,7 @@ pub async fn apply(
         UserAction::Unarchive if !item.archived => return Ok(item),
         _ => {}
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let (sql, stamped) = match action {
         UserAction::Read => (
             "INSERT INTO item_states (user_id, item_id, read_at) VALUES ($1, $2, $3) \

@@ -1,0 +1,535 @@
+//! The durable outbox: one row per (purpose, item, recipient), unique by `dedupe_key`, so an
+//! email is planned at most once however often planning runs, on however many instances.
+//!
+//! Planning turns published items into rows for the recipients who should get email under
+//! the rules (spec §3), and open actions into reminder rows as their due date nears. Claiming
+//! leases due rows to one worker (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has a single
+//! writer); a lease that runs out (a worker that died) makes the row claimable again.
+
+use std::collections::BTreeMap;
+
+use sqlx::AnyConnection;
+
+use super::links::Links;
+use super::render::{self, ItemEmail, ItemForEmail, Recipient, RenderedEmail};
+use super::{EmailError, Purpose};
+use crate::db::{Backend, Db, DbError};
+use crate::items::{Category, DAY_MS, LocalizedText};
+use crate::preferences::rules::{EmailChoices, wants_email};
+
+/// How long a claimed row belongs to its worker before another may take it.
+pub const LEASE_MS: i64 = 2 * 60 * 1000;
+/// After this many failed attempts a row is given up as `failed`.
+pub const MAX_ATTEMPTS: i64 = 16;
+/// Items or reminders planned per pass; the worker loops while there is more.
+pub const PLAN_BATCH: i64 = 100;
+
+/// An email ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    pub dedupe_key: String,
+    pub item_id: Option<String>,
+    pub user_id: Option<String>,
+    pub purpose: Purpose,
+    pub to: String,
+    pub email: RenderedEmail,
+}
+
+/// Adds a letter unless one with its key exists; true when it was added.
+pub async fn enqueue(conn: &mut AnyConnection, letter: &Letter, now: i64) -> Result<bool, DbError> {
+    let headers = serde_json::to_string(&letter.email.headers).unwrap_or_else(|_| "{}".into());
+    let done = sqlx::query(
+        "INSERT INTO outbox (dedupe_key, item_id, user_id, purpose, to_address, subject, body_text, body_html, \
+         headers, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(&letter.dedupe_key)
+    .bind(letter.item_id.as_deref())
+    .bind(letter.user_id.as_deref())
+    .bind(letter.purpose.as_str())
+    .bind(&letter.to)
+    .bind(&letter.email.subject)
+    .bind(&letter.email.text)
+    .bind(&letter.email.html)
+    .bind(headers)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Where a user's email goes: the notification address once verified, else the sign-in one.
+pub fn address_of(sign_in: &str, chosen: Option<&str>, verified_at: Option<i64>) -> String {
+    match (chosen, verified_at) {
+        (Some(chosen), Some(_)) => chosen.to_string(),
+        _ => sign_in.to_string(),
+    }
+}
+
+type ItemRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+const ITEM_COLUMNS: &str = "id, category, workspace, title, body, link, due_at, created_at, \
+     reminded_7d_at, reminded_1d_at, reminded_overdue_at";
+
+struct PlannedItem {
+    item: ItemForEmail,
+    created_at: i64,
+    reminded: [Option<i64>; 3],
+}
+
+fn planned_item(row: ItemRow) -> Option<PlannedItem> {
+    let (id, category, workspace, title, body, link, due_at, created_at, r7, r1, ro) = row;
+    let text = |json: &str| serde_json::from_str::<LocalizedText>(json).unwrap_or_default();
+    Some(PlannedItem {
+        item: ItemForEmail {
+            id,
+            category: Category::parse(&category)?,
+            workspace,
+            title: text(&title),
+            body: text(&body),
+            link,
+            due_at,
+        },
+        created_at,
+        reminded: [r7, r1, ro],
+    })
+}
+
+type RecipientRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+);
+
+/// The item's current recipients with what decides their email: address, language, the
+/// opt-outs that apply to this item, and whether they archived it.
+async fn recipients(
+    conn: &mut AnyConnection,
+    item: &ItemForEmail,
+) -> Result<Vec<(Recipient, String, EmailChoices, bool)>, DbError> {
+    let rows: Vec<RecipientRow> = sqlx::query_as(
+        "SELECT u.id, u.email, u.display_name, p.email_language, p.notification_email, \
+           p.notification_email_verified_at, \
+           (SELECT COUNT(*) FROM email_category_optouts c WHERE c.user_id = u.id AND c.category = $2), \
+           (SELECT COUNT(*) FROM workspace_email_optouts w WHERE w.user_id = u.id AND w.workspace = $3), \
+           (SELECT COUNT(*) FROM item_states s WHERE s.user_id = u.id AND s.item_id = $1 AND s.archived_at IS NOT NULL) \
+         FROM items i JOIN users u ON u.org_id = i.org_id JOIN preferences p ON p.user_id = u.id \
+         WHERE i.id = $1 AND u.id IN ( \
+           SELECT g.user_id FROM item_audience_roles ar JOIN role_grants g ON g.role = ar.role WHERE ar.item_id = $1 \
+           UNION SELECT au.user_id FROM item_audience_users au WHERE au.item_id = $1) \
+         ORDER BY u.id",
+    )
+    .bind(&item.id)
+    .bind(item.category.as_str())
+    .bind(&item.workspace)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, email, name, language, chosen, verified, cat_off, ws_off, archived)| {
+                let mut choices = EmailChoices::default();
+                if cat_off > 0 {
+                    match item.category {
+                        Category::Transactional => choices.transactional = false,
+                        Category::Promotional => choices.promotional = false,
+                        Category::Mandatory | Category::Recommended => {}
+                    }
+                }
+                if ws_off > 0 {
+                    choices.workspaces_off.insert(item.workspace.clone());
+                }
+                let address = address_of(&email, chosen.as_deref(), verified);
+                let recipient = Recipient {
+                    user_id: id,
+                    display_name: name,
+                    language,
+                };
+                (recipient, address, choices, archived > 0)
+            },
+        )
+        .collect())
+}
+
+fn item_letter(
+    links: &Links,
+    planned: &PlannedItem,
+    recipient: &Recipient,
+    to: &str,
+    which: ItemEmail,
+) -> Result<Letter, EmailError> {
+    let purpose = match which {
+        ItemEmail::New => Purpose::Item,
+        ItemEmail::Reminder7d => Purpose::Reminder7d,
+        ItemEmail::Reminder1d => Purpose::Reminder1d,
+        ItemEmail::Overdue => Purpose::Overdue,
+    };
+    Ok(Letter {
+        dedupe_key: format!("{}:{}:{}", purpose.as_str(), planned.item.id, recipient.user_id),
+        item_id: Some(planned.item.id.clone()),
+        user_id: Some(recipient.user_id.clone()),
+        purpose,
+        to: to.to_string(),
+        email: render::item_email(links, &planned.item, recipient, which)?,
+    })
+}
+
+/// Takes the row lock on PostgreSQL so concurrent planners skip an item another one holds;
+/// returns false when the item is already taken or planned.
+async fn lock_item(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+    condition: &str,
+) -> Result<bool, DbError> {
+    let lock = if backend == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let row: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT id FROM items WHERE id = $1 AND {condition}{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Plans the email of newly published items; returns how many letters were added.
+pub async fn plan_new_items(db: &Db, links: &Links, now: i64) -> Result<usize, EmailError> {
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+        "SELECT {ITEM_COLUMNS} FROM items WHERE emails_planned_at IS NULL ORDER BY created_at LIMIT $1"
+    ))
+    .bind(PLAN_BATCH)
+    .fetch_all(db.pool())
+    .await?;
+    let mut added = 0;
+    for row in rows {
+        let id = row.0.clone();
+        let mut tx = db.begin_write().await?;
+        if !lock_item(&mut tx, db.backend(), &id, "emails_planned_at IS NULL").await? {
+            continue;
+        }
+        // An action closed before its email went out needs none.
+        let open: Option<(String,)> = sqlx::query_as("SELECT status FROM items WHERE id = $1")
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(planned) = planned_item(row)
+            && open.is_some_and(|(s,)| s == "open")
+        {
+            for (recipient, to, choices, _) in recipients(&mut tx, &planned.item).await? {
+                if wants_email(&choices, planned.item.category, &planned.item.workspace) {
+                    let letter = item_letter(links, &planned, &recipient, &to, ItemEmail::New)?;
+                    added += usize::from(enqueue(&mut tx, &letter, now).await?);
+                }
+            }
+        }
+        sqlx::query("UPDATE items SET emails_planned_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(added)
+}
+
+/// The reminder an open action is due for at `now`, and which reminder stages are settled by
+/// it (sent now, or skipped because a later one supersedes them or the action was published
+/// too late for them). Stages: 7 days before, 1 day before, overdue.
+pub fn reminder_due(
+    due_at: i64,
+    created_at: i64,
+    reminded: [Option<i64>; 3],
+    now: i64,
+) -> (Option<ItemEmail>, [bool; 3]) {
+    let stage = if due_at < now {
+        2
+    } else if due_at - DAY_MS <= now {
+        1
+    } else if due_at - 7 * DAY_MS <= now {
+        0
+    } else {
+        return (None, [false; 3]);
+    };
+    let mut settle = [false; 3];
+    for (i, done) in reminded.iter().enumerate().take(stage + 1) {
+        settle[i] = done.is_none();
+    }
+    if reminded[stage].is_some() {
+        return (None, settle);
+    }
+    // A reminder "7 days before" makes no sense for an action published 3 days before its due date.
+    let threshold = [due_at - 7 * DAY_MS, due_at - DAY_MS, due_at][stage];
+    let which = [ItemEmail::Reminder7d, ItemEmail::Reminder1d, ItemEmail::Overdue][stage];
+    let send = stage == 2 || created_at < threshold;
+    (send.then_some(which), settle)
+}
+
+/// Plans reminder email for open actions whose next reminder is due; returns letters added.
+pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, EmailError> {
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+        "SELECT {ITEM_COLUMNS} FROM items WHERE kind = 'action' AND status = 'open' \
+         AND emails_planned_at IS NOT NULL AND ( \
+           (reminded_7d_at IS NULL AND due_at <= $1) OR (reminded_1d_at IS NULL AND due_at <= $2) \
+           OR (reminded_overdue_at IS NULL AND due_at < $3)) \
+         ORDER BY due_at LIMIT $4"
+    ))
+    .bind(now + 7 * DAY_MS)
+    .bind(now + DAY_MS)
+    .bind(now)
+    .bind(PLAN_BATCH)
+    .fetch_all(db.pool())
+    .await?;
+    let mut added = 0;
+    for row in rows {
+        let Some(planned) = planned_item(row) else {
+            continue;
+        };
+        let Some(due_at) = planned.item.due_at else {
+            continue;
+        };
+        let (send, settle) = reminder_due(due_at, planned.created_at, planned.reminded, now);
+        if !settle.iter().any(|s| *s) {
+            continue;
+        }
+        let mut tx = db.begin_write().await?;
+        let unsettled = ["reminded_7d_at", "reminded_1d_at", "reminded_overdue_at"]
+            .iter()
+            .zip(settle)
+            .filter(|(_, s)| *s)
+            .map(|(c, _)| format!("{c} IS NULL"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        if !lock_item(
+            &mut tx,
+            db.backend(),
+            &planned.item.id,
+            &format!("status = 'open' AND {unsettled}"),
+        )
+        .await?
+        {
+            continue;
+        }
+        if let Some(which) = send {
+            for (recipient, to, _, archived) in recipients(&mut tx, &planned.item).await? {
+                // Action email cannot be turned off, but an archived recommendation needs no nudge.
+                if !archived {
+                    let letter = item_letter(links, &planned, &recipient, &to, which)?;
+                    added += usize::from(enqueue(&mut tx, &letter, now).await?);
+                }
+            }
+        }
+        for (column, settle) in ["reminded_7d_at", "reminded_1d_at", "reminded_overdue_at"]
+            .iter()
+            .zip(settle)
+        {
+            if settle {
+                sqlx::query(&format!(
+                    "UPDATE items SET {column} = $1 WHERE id = $2 AND {column} IS NULL"
+                ))
+                .bind(now)
+                .bind(&planned.item.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(added)
+}
+
+/// A row leased to this worker for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub purpose: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub headers: BTreeMap<String, String>,
+    pub attempts: i64,
+}
+
+type ClaimRow = (i64, String, String, String, String, String, String, String, i64);
+
+/// Leases up to `limit` rows that are due, counting the attempt.
+pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
+    let lock = if db.backend() == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
+        "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
+           SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
+           AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3{lock}) \
+         RETURNING id, dedupe_key, purpose, to_address, subject, body_text, body_html, headers, attempts"
+    ))
+    .bind(now + LEASE_MS)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut claimed: Vec<Claimed> = rows
+        .into_iter()
+        .map(
+            |(id, dedupe_key, purpose, to, subject, text, html, headers, attempts)| Claimed {
+                id,
+                dedupe_key,
+                purpose,
+                to,
+                subject,
+                text,
+                html,
+                headers: serde_json::from_str(&headers).unwrap_or_default(),
+                attempts,
+            },
+        )
+        .collect();
+    claimed.sort_by_key(|c| c.id);
+    Ok(claimed)
+}
+
+pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried later with backoff, or given up after `MAX_ATTEMPTS`
+/// or when the failure is permanent (the relay refused the message for good).
+pub async fn mark_failed_attempt(
+    db: &Db,
+    claimed: &Claimed,
+    error: &str,
+    permanent: bool,
+    now: i64,
+) -> Result<bool, DbError> {
+    let give_up = permanent || claimed.attempts >= MAX_ATTEMPTS;
+    sqlx::query(
+        "UPDATE outbox SET status = $1, next_attempt_at = $2, locked_until = NULL, last_error = $3 WHERE id = $4",
+    )
+    .bind(if give_up { "failed" } else { "pending" })
+    .bind(now + backoff_ms(claimed.attempts, claimed.id))
+    .bind(error.chars().take(1000).collect::<String>())
+    .bind(claimed.id)
+    .execute(db.pool())
+    .await?;
+    Ok(give_up)
+}
+
+/// 30 s after the first failure, doubling up to an hour, spread by up to a tenth so that rows
+/// failed together do not all return together.
+pub fn backoff_ms(attempts: i64, id: i64) -> i64 {
+    let base = (30_000i64 << (attempts.clamp(1, 12) - 1)).min(3_600_000);
+    base + base / 10 * (id.rem_euclid(10)) / 10
+}
+
+/// Outbox rows by status (for the CLI, tests and benchmarks).
+pub async fn counts(db: &Db) -> Result<BTreeMap<String, i64>, DbError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DUE: i64 = 100 * DAY_MS;
+
+    #[test]
+    fn each_reminder_stage_comes_once_and_in_order() {
+        let created = DUE - 30 * DAY_MS;
+        let none = [None; 3];
+        assert_eq!(
+            reminder_due(DUE, created, none, DUE - 8 * DAY_MS),
+            (None, [false; 3])
+        );
+        assert_eq!(
+            reminder_due(DUE, created, none, DUE - 7 * DAY_MS),
+            (Some(ItemEmail::Reminder7d), [true, false, false])
+        );
+        let after_7 = [Some(1), None, None];
+        assert_eq!(
+            reminder_due(DUE, created, after_7, DUE - 3 * DAY_MS),
+            (None, [false; 3])
+        );
+        assert_eq!(
+            reminder_due(DUE, created, after_7, DUE - DAY_MS + 1),
+            (Some(ItemEmail::Reminder1d), [false, true, false])
+        );
+        let after_1 = [Some(1), Some(2), None];
+        assert_eq!(reminder_due(DUE, created, after_1, DUE), (None, [false; 3]));
+        assert_eq!(
+            reminder_due(DUE, created, after_1, DUE + 1),
+            (Some(ItemEmail::Overdue), [false, false, true])
+        );
+        assert_eq!(
+            reminder_due(DUE, created, [Some(1); 3], DUE + 5 * DAY_MS),
+            (None, [false; 3])
+        );
+    }
+
+    #[test]
+    fn late_publication_and_downtime_skip_stale_reminders() {
+        // Published 3 days before due: no "7 days" reminder, but the 1-day one still comes.
+        let created = DUE - 3 * DAY_MS;
+        assert_eq!(
+            reminder_due(DUE, created, [None; 3], created + 1),
+            (None, [true, false, false])
+        );
+        assert_eq!(
+            reminder_due(DUE, created, [Some(1), None, None], DUE - DAY_MS),
+            (Some(ItemEmail::Reminder1d), [false, true, false])
+        );
+        // A worker that was down until after the due date sends only the overdue reminder.
+        assert_eq!(
+            reminder_due(DUE, DUE - 30 * DAY_MS, [None; 3], DUE + DAY_MS),
+            (Some(ItemEmail::Overdue), [true, true, true])
+        );
+    }
+
+    #[test]
+    fn backoff_grows_to_an_hour() {
+        assert_eq!(backoff_ms(1, 0), 30_000);
+        assert_eq!(backoff_ms(2, 0), 60_000);
+        assert_eq!(backoff_ms(3, 0), 120_000);
+        assert_eq!(backoff_ms(20, 0), 3_600_000);
+        assert!(backoff_ms(1, 9) > backoff_ms(1, 0) && backoff_ms(1, 9) <= 33_000);
+    }
+
+    #[test]
+    fn email_goes_to_the_verified_address_only() {
+        assert_eq!(address_of("a@x.test", None, None), "a@x.test");
+        assert_eq!(address_of("a@x.test", Some("b@y.test"), None), "a@x.test");
+        assert_eq!(address_of("a@x.test", Some("b@y.test"), Some(1)), "b@y.test");
+    }
+}

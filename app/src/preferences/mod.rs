@@ -1,0 +1,138 @@
+//! A user's preferences (spec §3): job function, email language, notification email (with its
+//! verification) and which email they receive, within the rules in `rules`. The first save
+//! completes first-run setup.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+use crate::error::AppError;
+
+pub mod rules;
+pub use rules::{EmailChoices, LockReason, RuleError, Switch, SwitchPositions};
+
+#[cfg(feature = "ssr")]
+pub mod import;
+#[cfg(feature = "ssr")]
+mod store;
+#[cfg(feature = "ssr")]
+pub mod verification;
+#[cfg(feature = "ssr")]
+pub use store::*;
+
+/// Languages email can be written in; the UI itself is English and Dutch.
+pub const EMAIL_LANGUAGES: [&str; 4] = ["en", "nl", "de", "fr"];
+pub const MAX_JOB_FUNCTION_CHARS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub job_function: String,
+    pub email_language: String,
+    pub sign_in_email: String,
+    /// The address notification email should go to (the sign-in email unless changed).
+    pub notification_email: String,
+    /// Whether `notification_email` is verified; until it is, email goes to the sign-in address.
+    pub notification_email_verified: bool,
+    pub setup_completed: bool,
+    pub email: EmailChoices,
+    /// The workspace catalog: the form has a switch for each.
+    pub workspaces: Vec<String>,
+}
+
+/// What the setup screen and My preferences send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreferencesForm {
+    pub job_function: String,
+    pub email_language: String,
+    pub notification_email: String,
+    #[serde(default)]
+    pub switches: SwitchPositions,
+}
+
+/// Why a preferences form was refused, in words for the form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PreferencesError {
+    #[error("A job function is at most 100 characters.")]
+    JobFunction,
+    #[error("Choose one of the offered email languages.")]
+    Language,
+    #[error("Enter a valid email address.")]
+    Email,
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+/// Checks and normalises the basics; returns (job function, language, email).
+#[cfg(feature = "ssr")]
+pub fn validate_basics(
+    job_function: &str,
+    email_language: &str,
+    notification_email: &str,
+) -> Result<(String, String, String), PreferencesError> {
+    let job = job_function.trim();
+    if job.chars().count() > MAX_JOB_FUNCTION_CHARS || job.chars().any(char::is_control) {
+        return Err(PreferencesError::JobFunction);
+    }
+    if !EMAIL_LANGUAGES.contains(&email_language) {
+        return Err(PreferencesError::Language);
+    }
+    let email = crate::orgs::normalize_email(notification_email).map_err(|_| PreferencesError::Email)?;
+    Ok((job.to_string(), email_language.to_string(), email))
+}
+
+#[server(endpoint = "preferences_get")]
+pub async fn get_preferences() -> Result<Preferences, AppError> {
+    let (state, user) = crate::auth::session::require_user()?;
+    load(&state.db, &user.id).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// Saves the whole form (the setup screen and My preferences share it). A switch that is
+/// locked on cannot be turned off: such a request is refused and changes nothing.
+#[server(endpoint = "preferences_save", input = Json)]
+pub async fn save_preferences(form: PreferencesForm) -> Result<Preferences, AppError> {
+    let (state, user) = crate::auth::session::require_user()?;
+    Ok(save(
+        &state.db,
+        &state.links,
+        &user.id,
+        &user.org_id,
+        &user.email,
+        &form,
+    )
+    .await?)
+}
+
+/// Sends a new verification link to the unverified notification email.
+#[server(endpoint = "preferences_resend_verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    let (state, user) = crate::auth::session::require_user()?;
+    Ok(verification::resend(&state.db, &state.links, &user.id).await?)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basics_are_validated_and_normalised() {
+        assert_eq!(
+            validate_basics("  Sales lead ", "nl", " Ada@Contoso.TEST ").unwrap(),
+            ("Sales lead".into(), "nl".into(), "ada@contoso.test".into())
+        );
+        assert_eq!(
+            validate_basics(&"x".repeat(101), "en", "a@b.c"),
+            Err(PreferencesError::JobFunction)
+        );
+        assert_eq!(
+            validate_basics("", "klingon", "a@b.c"),
+            Err(PreferencesError::Language)
+        );
+        for bad in ["", "a", "a@b", "a b@c.d", "a@@b.c", "@b.c"] {
+            assert_eq!(
+                validate_basics("", "en", bad),
+                Err(PreferencesError::Email),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Storage of preferences and email opt-outs, with the audit trail of every change to
+//! communication preferences.
+
+use std::collections::BTreeSet;
+
+use sqlx::AnyConnection;
+
+use super::rules::{EmailChoices, apply_switches};
+use super::{Preferences, PreferencesError, PreferencesForm, validate_basics, verification};
+use crate::db::{Db, DbError, now_ms};
+use crate::email::{Links, UnsubscribeTarget};
+use crate::error::AppError;
+
+pub async fn load(db: &Db, user_id: &str) -> Result<Option<Preferences>, DbError> {
+    type Row = (String, String, String, Option<String>, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT p.job_function, p.email_language, u.email, p.notification_email, \
+         p.notification_email_verified_at, u.setup_completed_at \
+         FROM users u JOIN preferences p ON p.user_id = u.id WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((job_function, email_language, sign_in_email, chosen, verified_at, setup)) = row else {
+        return Ok(None);
+    };
+    let mut conn = db.pool().acquire().await?;
+    let email = choices(&mut conn, user_id).await?;
+    Ok(Some(Preferences {
+        job_function,
+        email_language,
+        notification_email_verified: chosen.is_none() || verified_at.is_some(),
+        notification_email: chosen.unwrap_or_else(|| sign_in_email.clone()),
+        sign_in_email,
+        setup_completed: setup.is_some(),
+        email,
+        workspaces: crate::orgs::workspace_catalog(db).await?,
+    }))
+}
+
+/// The user's email choices as stored: a row per opt-out, none for what is on.
+pub async fn choices(conn: &mut AnyConnection, user_id: &str) -> Result<EmailChoices, DbError> {
+    let categories: Vec<(String,)> =
+        sqlx::query_as("SELECT category FROM email_category_optouts WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let workspaces: Vec<(String,)> =
+        sqlx::query_as("SELECT workspace FROM workspace_email_optouts WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let off = |name: &str| categories.iter().any(|(c,)| c == name);
+    Ok(EmailChoices {
+        transactional: !off("transactional"),
+        promotional: !off("promotional"),
+        workspaces_off: workspaces.into_iter().map(|(w,)| w).collect(),
+    })
+}
+
+/// Stores new choices as opt-out rows; returns the changes for the audit trail.
+pub async fn store_choices(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    before: &EmailChoices,
+    after: &EmailChoices,
+    now: i64,
+) -> Result<Vec<serde_json::Value>, DbError> {
+    let mut changes = Vec::new();
+    for (category, was, is) in [
+        ("transactional", before.transactional, after.transactional),
+        ("promotional", before.promotional, after.promotional),
+    ] {
+        if was == is {
+            continue;
+        }
+        if is {
+            sqlx::query("DELETE FROM email_category_optouts WHERE user_id = $1 AND category = $2")
+                .bind(user_id)
+                .bind(category)
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO email_category_optouts (user_id, category, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, category) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(category)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        changes.push(serde_json::json!({ "email_category": category, "from": was, "to": is }));
+    }
+    for workspace in before.workspaces_off.symmetric_difference(&after.workspaces_off) {
+        let on = before.workspaces_off.contains(workspace);
+        if on {
+            sqlx::query("DELETE FROM workspace_email_optouts WHERE user_id = $1 AND workspace = $2")
+                .bind(user_id)
+                .bind(workspace)
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO workspace_email_optouts (user_id, workspace, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, workspace) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(workspace)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        changes.push(serde_json::json!({ "workspace_email": workspace, "from": !on, "to": on }));
+    }
+    Ok(changes)
+}
+
+/// Saves the whole form in one transaction and completes setup. A changed notification email
+/// starts out unverified and gets a verification link; the sign-in email needs no check.
+/// Nothing is stored when any part is refused.
+pub async fn save(
+    db: &Db,
+    links: &Links,
+    user_id: &str,
+    org_id: &str,
+    actor: &str,
+    form: &PreferencesForm,
+) -> Result<Preferences, SaveError> {
+    let (job, language, email) =
+        validate_basics(&form.job_function, &form.email_language, &form.notification_email)?;
+    let before = load(db, user_id).await?.ok_or(DbError::NotFound("user".into()))?;
+    let catalog: BTreeSet<String> = before.workspaces.iter().cloned().collect();
+    let next_choices =
+        apply_switches(&before.email, &form.switches, &catalog).map_err(PreferencesError::from)?;
+    let now = now_ms();
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
+    sqlx::query(
+        "UPDATE preferences SET job_function = $1, email_language = $2, updated_at = $3 WHERE user_id = $4",
+    )
+    .bind(&job)
+    .bind(&language)
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(DbError::from)?;
+    let mut changes = Vec::new();
+    if email != before.notification_email {
+        let chosen = (email != before.sign_in_email).then_some(email.as_str());
+        sqlx::query(
+            "UPDATE preferences SET notification_email = $1, notification_email_verified_at = NULL WHERE user_id = $2",
+        )
+        .bind(chosen)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+        if chosen.is_some() {
+            verification::start(&mut tx, links, user_id, &email, now).await?;
+        }
+        changes.push(
+            serde_json::json!({ "notification_email": { "from": before.notification_email, "to": email } }),
+        );
+    }
+    if language != before.email_language {
+        changes
+            .push(serde_json::json!({ "email_language": { "from": before.email_language, "to": language } }));
+    }
+    if job != before.job_function {
+        changes.push(serde_json::json!({ "job_function": { "from": before.job_function, "to": job } }));
+    }
+    changes.extend(store_choices(&mut tx, user_id, &before.email, &next_choices, now).await?);
+    sqlx::query("UPDATE users SET setup_completed_at = COALESCE(setup_completed_at, $1) WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+    if !changes.is_empty() {
+        crate::audit::record_in(
+            &mut tx,
+            Some(org_id),
+            actor,
+            "preferences.update",
+            Some(user_id),
+            &serde_json::json!({ "changes": changes }),
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(load(db, user_id).await?.ok_or(DbError::NotFound("user".into()))?)
+}
+
+/// Turns off what a signed unsubscribe link names (RFC 8058 one-click). Repeating it changes
+/// nothing. Returns the user's email language, for the confirmation page.
+pub async fn unsubscribe(db: &Db, user_id: &str, target: &UnsubscribeTarget) -> Result<String, SaveError> {
+    let user = crate::orgs::find_user(db, user_id)
+        .await?
+        .ok_or(DbError::NotFound("user".into()))?;
+    let prefs = load(db, user_id).await?.ok_or(DbError::NotFound("user".into()))?;
+    let mut next = prefs.email.clone();
+    match target {
+        UnsubscribeTarget::Category(c) if c == "transactional" => next.transactional = false,
+        UnsubscribeTarget::Category(c) if c == "promotional" => next.promotional = false,
+        UnsubscribeTarget::Category(c) => {
+            return Err(PreferencesError::Rule(super::RuleError::UnknownCategory(c.clone())).into());
+        }
+        UnsubscribeTarget::Workspace(w) => {
+            if !prefs.workspaces.contains(w) {
+                return Err(PreferencesError::Rule(super::RuleError::UnknownWorkspace(w.clone())).into());
+            }
+            next.workspaces_off.insert(w.clone());
+        }
+    }
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
+    let changes = store_choices(&mut tx, user_id, &prefs.email, &next, now_ms()).await?;
+    if !changes.is_empty() {
+        crate::audit::record_in(
+            &mut tx,
+            Some(&user.org_id),
+            &format!("{} (unsubscribe link)", user.email),
+            "preferences.update",
+            Some(user_id),
+            &serde_json::json!({ "changes": changes }),
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(prefs.email_language)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Invalid(#[from] PreferencesError),
+    #[error(transparent)]
+    Verification(#[from] verification::VerificationError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<SaveError> for AppError {
+    fn from(err: SaveError) -> Self {
+        match err {
+            SaveError::Invalid(e) => AppError::Invalid(e.to_string()),
+            SaveError::Verification(e) => e.into(),
+            SaveError::Db(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! Email delivery on SQLite and PostgreSQL, through a real SMTP server on loopback (the
+//! `smtp-sink` crate): who gets email under the opt-out rules, in which language, with which
+//! headers; the relay down and up again; reminders; verification; the legacy import.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use app::auth::password;
+use app::db::{Db, now_ms};
+use app::email::{Links, SigningKey, Transport, Worker};
+use app::items::payload::{Audience, ItemPayload, validate};
+use app::items::{self, DAY_MS, Status};
+use app::orgs::{self, NewUser, User};
+use app::preferences::import::{self, Format};
+use app::preferences::{self, PreferencesForm, SwitchPositions};
+use smtp_sink::{Received, SmtpSink};
+
+contract!(
+    item_email_follows_the_opt_out_rules_in_every_combination,
+    the_relay_down_for_a_while_then_up_delivers_every_email_once,
+    two_workers_never_send_the_same_email_twice,
+    reminders_come_once_per_stage_and_stop_when_the_action_closes,
+    email_goes_to_a_new_address_only_once_it_is_verified,
+    the_legacy_import_reports_bad_rows_and_is_idempotent,
+);
+
+const PUBLIC_URL: &str = "https://portal.example";
+
+async fn user(db: &Db, email: &str, language: &str, roles: &[&str]) -> User {
+    if orgs::find_org(db, "contoso").await.unwrap().is_none() {
+        orgs::create_org(db, "contoso", "Contoso").await.unwrap();
+    }
+    let hash = password::hash("irrelevant");
+    let user = orgs::create_user(
+        db,
+        NewUser {
+            org_id: "contoso",
+            email,
+            display_name: email.split('@').next().unwrap(),
+            password_hash: Some(&hash),
+            setup_completed: true,
+        },
+    )
+    .await
+    .unwrap();
+    for role in roles {
+        orgs::grant_role(db, &user, role, "test").await.unwrap();
+    }
+    sqlx::query("UPDATE preferences SET email_language = $1 WHERE user_id = $2")
+        .bind(language)
+        .bind(&user.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    user
+}
+
+async fn links(db: &Db) -> Links {
+    Links::new(PUBLIC_URL, SigningKey::load_or_create(db).await.unwrap())
+}
+
+async fn worker(db: &Db, sink: &SmtpSink) -> Worker {
+    let transport = Transport::from_config(Some(&sink.url()), std::path::Path::new("unused")).unwrap();
+    Worker::new(
+        db.clone(),
+        links(db).await,
+        transport,
+        "Action Center <ac@portal.example>",
+    )
+    .unwrap()
+}
+
+async fn sink() -> SmtpSink {
+    SmtpSink::start("127.0.0.1:0", None).await.unwrap()
+}
+
+async fn publish(db: &Db, category: &str, workspace: &str, title: &str) -> String {
+    let kind = if matches!(category, "mandatory" | "recommended") {
+        "action"
+    } else {
+        "notification"
+    };
+    let payload = ItemPayload {
+        kind: kind.into(),
+        category: category.into(),
+        org_id: "contoso".into(),
+        workspace: workspace.into(),
+        audience: Audience {
+            roles: vec!["billing_admin".into()],
+            user_ids: vec![],
+        },
+        // English only: every other language falls back to it.
+        title: [("en".to_string(), title.to_string())].into(),
+        body: [("en".to_string(), format!("About {title}"))].into(),
+        link: Some("/billing".into()),
+        due_at: (kind == "action").then(|| "2030-01-01T00:00:00Z".to_string()),
+        idempotency_key: None,
+    };
+    let valid = validate(payload, &items::catalog(db).await.unwrap()).unwrap();
+    items::publish(db, &valid, None, "test").await.unwrap().0.id
+}
+
+/// Runs passes until one does nothing.
+async fn drain(worker: &Worker, now: i64) {
+    for _ in 0..20 {
+        let t = worker.run_once(now).await.unwrap();
+        if t == Default::default() {
+            return;
+        }
+    }
+    panic!("the outbox did not drain");
+}
+
+fn by_subject_and_rcpt(messages: &[Received]) -> BTreeMap<(String, String), usize> {
+    let mut seen = BTreeMap::new();
+    for m in messages {
+        let key = (m.header("Subject").unwrap_or_default(), m.to.join(","));
+        *seen.entry(key).or_default() += 1;
+    }
+    seen
+}
+
+async fn item_email_follows_the_opt_out_rules_in_every_combination(db: &Db) {
+    // Eight users: transactional on/off × promotional on/off × billing workspace on/off.
+    let mut users = Vec::new();
+    for (i, (transactional, promotional, billing)) in [true, false]
+        .into_iter()
+        .flat_map(|t| {
+            [true, false]
+                .into_iter()
+                .flat_map(move |p| [true, false].map(move |b| (t, p, b)))
+        })
+        .enumerate()
+    {
+        let email = format!("u{i}@contoso.test");
+        let language = if i % 2 == 0 { "nl" } else { "en" };
+        let u = user(db, &email, language, &["billing_admin"]).await;
+        let form = PreferencesForm {
+            job_function: String::new(),
+            email_language: language.into(),
+            notification_email: email.clone(),
+            switches: SwitchPositions {
+                in_app: None,
+                categories: [
+                    ("transactional".to_string(), transactional),
+                    ("promotional".to_string(), promotional),
+                ]
+                .into(),
+                workspaces: [("billing".to_string(), billing)].into(),
+            },
+        };
+        preferences::save(db, &links(db).await, &u.id, "contoso", &email, &form)
+            .await
+            .unwrap();
+        users.push((email, language, transactional, promotional, billing));
+    }
+    // Not a recipient: no role.
+    user(db, "outsider@contoso.test", "en", &[]).await;
+
+    let sink = sink().await;
+    let worker = worker(db, &sink).await;
+    let mut expected = BTreeSet::new();
+    for category in ["mandatory", "recommended", "transactional", "promotional"] {
+        for workspace in ["billing", "referrals"] {
+            let title = format!("{category} in {workspace}");
+            publish(db, category, workspace, &title).await;
+            for (email, language, transactional, promotional, billing) in &users {
+                let wanted = match category {
+                    "transactional" => *transactional && (workspace != "billing" || *billing),
+                    "promotional" => *promotional && (workspace != "billing" || *billing),
+                    _ => true,
+                };
+                if wanted {
+                    let subject = match (category, *language) {
+                        ("mandatory", "nl") => format!("Actie vereist: {title}"),
+                        ("mandatory", _) => format!("Action required: {title}"),
+                        ("recommended", "nl") => format!("Aanbevolen actie: {title}"),
+                        ("recommended", _) => format!("Recommended action: {title}"),
+                        _ => title.clone(),
+                    };
+                    expected.insert((subject, email.clone()));
+                }
+            }
+        }
+    }
+    drain(&worker, now_ms()).await;
+    let messages = sink.messages();
+    let seen = by_subject_and_rcpt(&messages);
+    assert!(seen.values().all(|n| *n == 1), "each email once: {seen:?}");
+    assert_eq!(seen.keys().cloned().collect::<BTreeSet<_>>(), expected);
+
+    for m in &messages {
+        let subject = m.header("Subject").unwrap();
+        let optional = subject.starts_with("transactional") || subject.starts_with("promotional");
+        let unsubscribe = m.header("List-Unsubscribe");
+        if optional {
+            let url = unsubscribe.expect("optional email has List-Unsubscribe");
+            assert!(url.starts_with("<https://portal.example/unsubscribe/"), "{url}");
+            assert_eq!(
+                m.header("List-Unsubscribe-Post").as_deref(),
+                Some("List-Unsubscribe=One-Click")
+            );
+        } else {
+            assert_eq!(
+                unsubscribe, None,
+                "action email carries no unsubscribe: {subject}"
+            );
+            assert_eq!(m.header("List-Unsubscribe-Post"), None);
+        }
+        assert!(m.data.contains("multipart/alternative"), "text and HTML");
+        assert_eq!(m.from, "ac@portal.example");
+        // Dutch chrome around English item text (the producer sent English only).
+        if m.to[0].starts_with("u0@") {
+            assert!(m.data.replace("=\r\n", "").contains("Hallo u0,"), "{}", m.data);
+        }
+    }
+    assert_eq!(app::email::outbox::counts(db).await.unwrap().get("pending"), None);
+}
+
+async fn the_relay_down_for_a_while_then_up_delivers_every_email_once(db: &Db) {
+    for i in 0..5 {
+        user(db, &format!("r{i}@contoso.test"), "en", &["billing_admin"]).await;
+    }
+    // First nothing listens at all; then the relay answers but refuses (421); then it works.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let transport =
+        Transport::from_config(Some(&format!("smtp://{addr}")), std::path::Path::new("unused")).unwrap();
+    let worker = Worker::new(db.clone(), links(db).await, transport, "ac@portal.example").unwrap();
+    publish(db, "mandatory", "billing", "Pay the invoice").await;
+    publish(db, "transactional", "billing", "Invoice paid").await;
+    let t0 = now_ms();
+    let first = worker.run_once(t0).await.unwrap();
+    assert_eq!((first.planned, first.sent, first.retrying), (10, 0, 10));
+    // Backoff: nothing is tried again right away.
+    let soon = worker.run_once(t0 + 1_000).await.unwrap();
+    assert_eq!(soon, Default::default());
+
+    let sink = SmtpSink::start(&addr, None).await.unwrap();
+    sink.set_refusing(true);
+    let refused = worker.run_once(t0 + 60_000).await.unwrap();
+    assert_eq!((refused.sent, refused.retrying), (0, 10));
+    assert!(sink.messages().is_empty());
+    let (attempts, error): (i64, Option<String>) =
+        sqlx::query_as("SELECT MIN(attempts), MAX(last_error) FROM outbox")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(attempts, 2);
+    assert!(error.is_some());
+
+    sink.set_refusing(false);
+    drain(&worker, t0 + 10 * 60_000).await;
+    drain(&worker, t0 + 24 * 60 * 60_000).await;
+    let seen = by_subject_and_rcpt(&sink.wait_for(10, Duration::from_secs(5)).await);
+    assert_eq!(seen.len(), 10);
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    // A restarted worker (a new one on the same database) finds nothing left to send.
+    let restarted = Worker::new(
+        db.clone(),
+        links(db).await,
+        Transport::from_config(Some(&sink.url()), std::path::Path::new("unused")).unwrap(),
+        "ac@portal.example",
+    )
+    .unwrap();
+    drain(&restarted, t0 + 48 * 60 * 60_000).await;
+    assert_eq!(sink.messages().len(), 10);
+    assert_eq!(
+        app::email::outbox::counts(db).await.unwrap().get("sent"),
+        Some(&10)
+    );
+}
+
+async fn two_workers_never_send_the_same_email_twice(db: &Db) {
+    for i in 0..30 {
+        user(db, &format!("w{i}@contoso.test"), "en", &["billing_admin"]).await;
+    }
+    let sink = sink().await;
+    let (a, b) = (worker(db, &sink).await, worker(db, &sink).await);
+    for n in 0..4 {
+        publish(db, "promotional", "referrals", &format!("News {n}")).await;
+    }
+    let now = now_ms();
+    for _ in 0..10 {
+        let (x, y) = tokio::join!(a.run_once(now), b.run_once(now));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        if x == Default::default() && y == Default::default() {
+            break;
+        }
+    }
+    let seen = by_subject_and_rcpt(&sink.wait_for(120, Duration::from_secs(5)).await);
+    assert_eq!(seen.len(), 120);
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+}
+
+async fn set_due(db: &Db, id: &str, created_at: i64, due_at: i64) {
+    sqlx::query("UPDATE items SET created_at = $1, due_at = $2 WHERE id = $3")
+        .bind(created_at)
+        .bind(due_at)
+        .bind(id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
+async fn reminders_come_once_per_stage_and_stop_when_the_action_closes(db: &Db) {
+    user(db, "rem@contoso.test", "en", &["billing_admin"]).await;
+    let archiver = user(db, "archiver@contoso.test", "en", &["billing_admin"]).await;
+    let sink = sink().await;
+    let worker = worker(db, &sink).await;
+    let t0 = now_ms();
+    let due = t0 + 10 * DAY_MS;
+    let pay = publish(db, "recommended", "billing", "Renew the plan").await;
+    set_due(db, &pay, t0, due).await;
+    drain(&worker, t0).await;
+    // The archiver put the recommendation away: no reminders for them.
+    items::apply(
+        db,
+        &items::Reader {
+            user_id: archiver.id.clone(),
+            org_id: "contoso".into(),
+            language: "en".into(),
+        },
+        &pay,
+        items::UserAction::Archive,
+    )
+    .await
+    .unwrap();
+    let subjects = |sink: &SmtpSink| -> Vec<String> {
+        sink.messages()
+            .iter()
+            .filter(|m| m.to == ["rem@contoso.test"])
+            .map(|m| m.header("Subject").unwrap())
+            .collect()
+    };
+    assert_eq!(subjects(&sink), ["Recommended action: Renew the plan"]);
+    drain(&worker, due - 8 * DAY_MS).await;
+    assert_eq!(subjects(&sink).len(), 1, "not yet");
+    for at in [due - 7 * DAY_MS, due - 6 * DAY_MS] {
+        drain(&worker, at).await;
+    }
+    drain(&worker, due - DAY_MS).await;
+    drain(&worker, due - DAY_MS / 2).await;
+    drain(&worker, due + 1).await;
+    drain(&worker, due + 3 * DAY_MS).await;
+    assert_eq!(
+        subjects(&sink),
+        [
+            "Recommended action: Renew the plan",
+            "Reminder: Renew the plan is due in 7 days",
+            "Reminder: Renew the plan is due tomorrow",
+            "Overdue: Renew the plan",
+        ]
+    );
+    assert_eq!(
+        sink.messages()
+            .iter()
+            .filter(|m| m.to == ["archiver@contoso.test"])
+            .count(),
+        1
+    );
+
+    // An action completed before its reminder went out: the reminder is skipped.
+    let verify = publish(db, "mandatory", "billing", "Verify the account").await;
+    set_due(db, &verify, t0, due).await;
+    drain(&worker, t0).await;
+    let before = sink.messages().len();
+    // Plan the 7-day reminder without sending it: the relay refuses, the row stays pending.
+    sink.set_refusing(true);
+    worker.run_once(due - 7 * DAY_MS).await.unwrap();
+    items::set_status(db, &verify, Status::Completed, "producer")
+        .await
+        .unwrap();
+    sink.set_refusing(false);
+    drain(&worker, due + DAY_MS).await;
+    assert_eq!(sink.messages().len(), before);
+    assert!(
+        app::email::outbox::counts(db)
+            .await
+            .unwrap()
+            .get("skipped")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+    );
+}
+
+async fn email_goes_to_a_new_address_only_once_it_is_verified(db: &Db) {
+    let u = user(db, "ver@contoso.test", "fr", &["billing_admin"]).await;
+    let sink = sink().await;
+    let worker = worker(db, &sink).await;
+    let form = PreferencesForm {
+        job_function: "Finance".into(),
+        email_language: "fr".into(),
+        notification_email: "alerts@contoso.test".into(),
+        switches: SwitchPositions::default(),
+    };
+    preferences::save(db, &links(db).await, &u.id, "contoso", "ver@contoso.test", &form)
+        .await
+        .unwrap();
+    publish(db, "mandatory", "billing", "Before").await;
+    drain(&worker, now_ms()).await;
+    let messages = sink.wait_for(2, Duration::from_secs(5)).await;
+    let verification = messages
+        .iter()
+        .find(|m| m.to == ["alerts@contoso.test"])
+        .expect("the link goes to the new address");
+    assert_eq!(
+        verification.header("Subject").as_deref(),
+        Some("Confirmez votre adresse e-mail de notification"),
+        "in the user's email language"
+    );
+    assert!(
+        messages.iter().any(|m| m.to == ["ver@contoso.test"]),
+        "until verified, the sign-in address"
+    );
+    let (text,): (String,) = sqlx::query_as("SELECT body_text FROM outbox WHERE purpose = 'verify'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let start = text.find("/verify-email/").unwrap() + "/verify-email/".len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64);
+    assert!(matches!(
+        preferences::verification::confirm(db, &token).await.unwrap(),
+        preferences::verification::LinkState::Valid { .. }
+    ));
+    publish(db, "mandatory", "billing", "After").await;
+    drain(&worker, now_ms()).await;
+    let after = sink.wait_for(3, Duration::from_secs(5)).await;
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[2].to, ["alerts@contoso.test"]);
+}
+
+async fn the_legacy_import_reports_bad_rows_and_is_idempotent(db: &Db) {
+    let a = user(db, "imp.a@contoso.test", "en", &[]).await;
+    user(db, "imp.b@contoso.test", "en", &[]).await;
+    let links = links(db).await;
+    let csv = "email,job_function,email_language,notification_email,notification_email_verified,transactional_email,promotional_email,workspaces_off\n\
+               imp.a@contoso.test,Finance lead,nl-NL,a.alerts@contoso.test,yes,true,false,billing;referrals\n\
+               imp.b@contoso.test,,de,b.new@contoso.test,,,,\n\
+               nobody@contoso.test,,en,,,,,\n\
+               imp.a@contoso.test,,xx,,,,,\n\
+               imp.b@contoso.test,,,,,,,moon\n";
+    let report = import::import(db, &links, csv, Format::Csv, "operator")
+        .await
+        .unwrap();
+    assert_eq!(report.applied, 2);
+    assert_eq!(report.unchanged, 0);
+    let lines: Vec<usize> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [4, 5, 6], "{:?}", report.rejected);
+    assert!(report.rejected[0].reason.contains("no user"));
+    assert!(report.rejected[1].reason.contains("email_language"));
+    assert!(report.rejected[2].reason.contains("moon"));
+
+    let prefs = preferences::load(db, &a.id).await.unwrap().unwrap();
+    assert_eq!(prefs.job_function, "Finance lead");
+    assert_eq!(prefs.email_language, "nl");
+    assert_eq!(prefs.notification_email, "a.alerts@contoso.test");
+    assert!(prefs.notification_email_verified, "the legacy system verified it");
+    assert!(prefs.email.transactional && !prefs.email.promotional);
+    assert_eq!(prefs.email.workspaces_off.len(), 2);
+    let b = preferences::load(
+        db,
+        &orgs::find_user_by_email(db, "imp.b@contoso.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        !b.notification_email_verified,
+        "unverified until the link is followed"
+    );
+    let (links_sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE purpose = 'verify'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(links_sent, 1);
+
+    let trail_before = app::audit::recent(db, "contoso", 100).await.unwrap().len();
+    let again = import::import(db, &links, csv, Format::Csv, "operator")
+        .await
+        .unwrap();
+    assert_eq!((again.applied, again.unchanged, again.rejected.len()), (0, 2, 3));
+    assert_eq!(
+        app::audit::recent(db, "contoso", 100).await.unwrap().len(),
+        trail_before
+    );
+    let (links_sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE purpose = 'verify'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(links_sent, 1, "running it twice sends nothing new");
+
+    let json = r#"[
+  {"email": "imp.b@contoso.test", "promotional_email": false},
+  {"email": "imp.a@contoso.test", "workspaces_off": ["nowhere"]}
+]"#;
+    let report = import::import(db, &links, json, Format::Json, "operator")
+        .await
+        .unwrap();
+    assert_eq!(report.applied, 1);
+    assert_eq!(report.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [3]);
+}

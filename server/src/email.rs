@@ -1,0 +1,206 @@
+//! The pages behind email links, which work without signing in: verifying a notification
+//! address and one-click unsubscribe (RFC 8058). A GET only shows what will happen (mail
+//! scanners follow links); the POST does it.
+
+use app::email::render::{Page, Strings, page};
+use app::email::{Links, UnsubscribeTarget};
+use app::preferences::verification::{self, LinkState};
+use app::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/verify-email/{token}", get(verify_page).post(verify))
+        .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe))
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    // These pages carry secrets in their URL: keep them out of caches and referrers.
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        Html(body),
+    )
+        .into_response()
+}
+
+fn link_page(state: &LinkState, token: &str, confirming: bool) -> Response {
+    let (language, message, failed, status) = match state {
+        LinkState::Valid { email, language } => {
+            let s = Strings::for_language(language);
+            if confirming {
+                let body = page(&Page {
+                    language: language.clone(),
+                    title: s.get("page_verify_title", &[]),
+                    message: s.get("page_verify_question", &[("email", email)]),
+                    form: Some((format!("/verify-email/{token}"), vec![])),
+                    button: s.get("page_verify_button", &[]),
+                    ..Page::default()
+                });
+                return html(StatusCode::OK, body);
+            }
+            (
+                language.clone(),
+                s.get("page_verified", &[("email", email)]),
+                false,
+                StatusCode::OK,
+            )
+        }
+        LinkState::Used { language } => (
+            language.clone(),
+            key(language, "page_link_used"),
+            true,
+            StatusCode::GONE,
+        ),
+        LinkState::Expired { language } => (
+            language.clone(),
+            key(language, "page_link_expired"),
+            true,
+            StatusCode::GONE,
+        ),
+        LinkState::Stale { language } => (
+            language.clone(),
+            key(language, "page_link_stale"),
+            true,
+            StatusCode::GONE,
+        ),
+        LinkState::Invalid => (
+            "en".into(),
+            key("en", "page_link_invalid"),
+            true,
+            StatusCode::NOT_FOUND,
+        ),
+    };
+    let s = Strings::for_language(&language);
+    let body = page(&Page {
+        language,
+        title: s.get("page_verify_title", &[]),
+        message,
+        failed,
+        ..Page::default()
+    });
+    html(status, body)
+}
+
+fn key(language: &str, key: &str) -> String {
+    Strings::for_language(language).get(key, &[])
+}
+
+/// A token is hex; anything else is not one of ours (and never reaches the database).
+fn plausible(token: &str) -> bool {
+    (1..=200).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+async fn verify_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if !plausible(&token) {
+        return link_page(&LinkState::Invalid, &token, true);
+    }
+    match verification::inspect(&state.db, &token).await {
+        Ok(link) => link_page(&link, &token, true),
+        Err(err) => crate::web::unavailable(err),
+    }
+}
+
+async fn verify(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if !plausible(&token) {
+        return link_page(&LinkState::Invalid, &token, false);
+    }
+    match verification::confirm(&state.db, &token).await {
+        Ok(link) => link_page(&link, &token, false),
+        Err(err) => crate::web::unavailable(err),
+    }
+}
+
+fn what(links_language: &str, target: &UnsubscribeTarget) -> String {
+    let s = Strings::for_language(links_language);
+    match target {
+        UnsubscribeTarget::Category(c) => s.get(&format!("category_{c}"), &[]),
+        UnsubscribeTarget::Workspace(w) => s.get("what_workspace", &[("workspace", &s.workspace(w))]),
+    }
+}
+
+fn invalid_unsubscribe() -> Response {
+    let s = Strings::for_language("en");
+    html(
+        StatusCode::NOT_FOUND,
+        page(&Page {
+            language: "en".into(),
+            title: s.get("page_unsubscribe_title", &[]),
+            message: s.get("page_link_invalid", &[]),
+            failed: true,
+            ..Page::default()
+        }),
+    )
+}
+
+async fn language_of(state: &AppState, user_id: &str) -> String {
+    app::preferences::load(&state.db, user_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|p| p.email_language)
+        .unwrap_or_else(|| "en".into())
+}
+
+async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let Some(request) = check(&state.links, &token) else {
+        return invalid_unsubscribe();
+    };
+    let language = language_of(&state, &request.user_id).await;
+    let s = Strings::for_language(&language);
+    let what = what(&language, &request.target);
+    html(
+        StatusCode::OK,
+        page(&Page {
+            language,
+            title: s.get("page_unsubscribe_title", &[]),
+            message: s.get("page_unsubscribe_question", &[("what", &what)]),
+            form: Some((
+                format!("/unsubscribe/{token}"),
+                vec![("List-Unsubscribe".into(), "One-Click".into())],
+            )),
+            button: s.get("page_unsubscribe_button", &[]),
+            ..Page::default()
+        }),
+    )
+}
+
+/// RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the header's URL; the page's
+/// button sends the same. The signed token is the authority; no session is involved.
+async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let Some(request) = check(&state.links, &token) else {
+        return invalid_unsubscribe();
+    };
+    match app::preferences::unsubscribe(&state.db, &request.user_id, &request.target).await {
+        Ok(language) => {
+            let s = Strings::for_language(&language);
+            let what = what(&language, &request.target);
+            html(
+                StatusCode::OK,
+                page(&Page {
+                    language,
+                    title: s.get("page_unsubscribe_title", &[]),
+                    message: s.get("page_unsubscribed", &[("what", &what)]),
+                    ..Page::default()
+                }),
+            )
+        }
+        Err(app::preferences::SaveError::Db(app::db::DbError::NotFound(_)))
+        | Err(app::preferences::SaveError::Invalid(_)) => invalid_unsubscribe(),
+        Err(err) => crate::web::unavailable(err),
+    }
+}
+
+fn check(links: &Links, token: &str) -> Option<app::email::links::Unsubscribe> {
+    plausible(token).then(|| links.check_unsubscribe(token)).flatten()
+}
