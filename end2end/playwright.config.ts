@@ -6,8 +6,14 @@ import * as path from 'node:path';
 // The release server, on a fresh SQLite database seeded with the demo, on its own port.
 const port = Number(process.env.E2E_PORT ?? 3311);
 const baseURL = `http://127.0.0.1:${port}`;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'action-center-e2e-'));
-const bin = process.env.ACTION_CENTER_BIN ?? path.join(os.homedir(), '.cache/action-center/target/release/action-center');
+// Set once in the runner; the test workers inherit it, so they read the same mail folder.
+const dataDir = process.env.E2E_DATA_DIR ?? (process.env.E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'action-center-e2e-')));
+const target = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache/action-center/target');
+const bin = process.env.ACTION_CENTER_BIN ?? path.join(target, 'release/action-center');
+// Email goes over real SMTP to a loopback sink that writes each message to E2E_MAIL_DIR.
+const sinkBin = process.env.SMTP_SINK_BIN ?? path.join(target, 'release/smtp-sink');
+const smtpPort = port + 1;
+process.env.E2E_MAIL_DIR = path.join(dataDir, 'sink');
 
 export default defineConfig({
   testDir: './tests',
@@ -34,18 +40,26 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `"${bin}" serve --demo --listen-addr 127.0.0.1:${port}`,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
-      MAIL_DIR: `${dataDir}/mail`,
-      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(__dirname, '..', 'target', 'site'),
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      command: `"${sinkBin}" 127.0.0.1:${smtpPort} "${process.env.E2E_MAIL_DIR}"`,
+      port: smtpPort,
+      reuseExistingServer: false,
+      timeout: 30_000,
     },
-  },
+    {
+      command: `"${bin}" serve --demo --listen-addr 127.0.0.1:${port}`,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(__dirname, '..', 'target', 'site'),
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build and run Action Center on the embedded default: SQLite under ./data, the demo seeded
-# on first run, email written as .eml files under ./mail. Ctrl-C stops it.
+# on first run, email written as .eml files under ./data/mail. Ctrl-C stops it.
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 build_release

@@ -21,15 +21,18 @@ pg_isready -h 127.0.0.1 -p 5432 >/dev/null || [[ "$TEST_POSTGRES_URL" != *"@127.
 
 say "formatting and lints"
 cargo fmt --all -- --check
-cargo clippy -p app -p server --all-targets --features app/ssr -- -D warnings
+cargo clippy -p app -p server -p smtp-sink --all-targets --features app/ssr -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 say "unit, storage contract and HTTP tests (SQLite and PostgreSQL)"
-cargo test -p app -p server --features app/ssr
+cargo test -p app -p server -p smtp-sink --features app/ssr
 
 build_release
+say "building the loopback SMTP sink for the end-to-end tests"
+cargo build --release -p smtp-sink
 
 say "end-to-end tests (Playwright, headless Chromium)"
 export ACTION_CENTER_BIN="$(SERVER_BIN)"
+export SMTP_SINK_BIN="$CARGO_TARGET_DIR/release/smtp-sink"
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 npx playwright test -c end2end/playwright.config.ts

@@ -24,6 +24,7 @@ contract!(
     reminders_come_once_per_stage_and_stop_when_the_action_closes,
     email_goes_to_a_new_address_only_once_it_is_verified,
     the_legacy_import_reports_bad_rows_and_is_idempotent,
+    without_a_relay_mail_is_written_as_eml_files,
 );
 
 const PUBLIC_URL: &str = "https://portal.example";
@@ -514,4 +515,29 @@ async fn the_legacy_import_reports_bad_rows_and_is_idempotent(db: &Db) {
         .unwrap();
     assert_eq!(report.applied, 1);
     assert_eq!(report.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [3]);
+}
+
+async fn without_a_relay_mail_is_written_as_eml_files(db: &Db) {
+    user(db, "files@contoso.test", "nl", &["billing_admin"]).await;
+    let dir = std::env::temp_dir().join(format!("ac-mail-{}", now_ms()));
+    let dir = dir.join(format!("{}", db.backend() as u8));
+    let transport = Transport::from_config(None, &dir).unwrap();
+    let worker = Worker::new(db.clone(), links(db).await, transport, "ac@portal.example").unwrap();
+    publish(db, "promotional", "referrals", "Summit").await;
+    drain(&worker, now_ms()).await;
+    drain(&worker, now_ms()).await;
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("To: files@contoso.test"), "{eml}");
+    assert!(eml.contains("Subject: Summit"), "{eml}");
+    assert!(
+        eml.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{eml}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

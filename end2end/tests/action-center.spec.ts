@@ -132,7 +132,15 @@ test('first-run setup comes first for a new user', async ({ page }, info) => {
   await expect(page).toHaveURL(/\/setup$/);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByLabel('Notification email')).toHaveValue('new@contoso.test');
-  await expect(page.getByText('cannot be turned off')).toBeVisible();
+  // The defaults: everything on, action email and in-app notifications locked on.
+  for (const name of ['In-app notifications', 'Mandatory actions', 'Recommended actions']) {
+    await expect(page.getByRole('switch', { name })).toBeChecked();
+    await expect(page.getByRole('switch', { name })).toBeDisabled();
+  }
+  for (const name of ['Transactional notifications', 'Promotional notifications', 'Billing']) {
+    await expect(page.getByRole('switch', { name })).toBeChecked();
+    await expect(page.getByRole('switch', { name })).toBeEnabled();
+  }
   await page.screenshot({ path: info.outputPath('setup.png'), fullPage: true });
   await page.getByLabel('Job function').fill('Partner manager');
   await page.getByLabel('Email language').selectOption('nl');

@@ -519,6 +519,36 @@ fn the_cli_manages_orgs_users_roles_and_keys() {
     let secret = out.lines().last().unwrap().trim().to_string();
     assert!(secret.starts_with("ack_"), "{out}");
 
+    // The legacy preferences import: bad rows by line, the rest applied, idempotent.
+    let export = dir.join("legacy.csv");
+    std::fs::write(
+        &export,
+        "email,job_function,email_language,promotional_email\n\
+         ann@northwind.test,Controller,nl,no\n\
+         ghost@northwind.test,,en,\n\
+         ann@northwind.test,,en,perhaps\n",
+    )
+    .unwrap();
+    let file = export.to_str().unwrap();
+    let (code, out) = run(&["preferences", "import", file], "");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 applied, 0 unchanged, 2 rejected"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{file}:3: skipped: no user with email ghost@northwind.test"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{file}:4: skipped:")), "{out}");
+    let (_, out) = run(&["preferences", "import", file], "");
+    assert!(out.contains("0 applied, 1 unchanged, 2 rejected"), "{out}");
+    let (code, out) = run(&["preferences", "import", "/no/such/file.csv"], "");
+    assert_eq!(code, Some(2));
+    assert!(out.contains("cannot read /no/such/file.csv"), "{out}");
+    let (code, out) = run(&["outbox", "status"], "");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("pending") && out.contains("sent"), "{out}");
+
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let db = app::db::Db::connect(&url).await.unwrap();
