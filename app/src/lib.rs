@@ -11,6 +11,7 @@ mod i18n_module {
 }
 pub use i18n_module::i18n;
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod items;

@@ -36,6 +36,8 @@ pub enum InputError {
     Password,
     #[error("unknown role {0:?}")]
     UnknownRole(String),
+    #[error("An organisation needs at least one account admin: grant account_admin to someone else first.")]
+    LastAdmin,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +269,37 @@ pub async fn revoke_role(db: &Db, user: &User, role: &str, revoked_by: &str) -> 
 async fn change_role(db: &Db, user: &User, role: &str, actor: &str, grant: bool) -> Result<bool, OrgError> {
     ensure_role(db, role).await?;
     let mut tx = db.begin_write().await.map_err(DbError::from)?;
+    if !grant && role == crate::admin::ADMIN_ROLE {
+        // Serialise admin changes per organisation (SQLite: BEGIN IMMEDIATE already does),
+        // so two admins revoking each other cannot both succeed.
+        if db.backend() == crate::db::Backend::Postgres {
+            sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
+                .bind(&user.org_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+        }
+        let (others,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM role_grants g JOIN users u ON u.id = g.user_id \
+             WHERE u.org_id = $1 AND g.role = $2 AND g.user_id <> $3",
+        )
+        .bind(&user.org_id)
+        .bind(role)
+        .bind(&user.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+        let holds: Option<(String,)> =
+            sqlx::query_as("SELECT role FROM role_grants WHERE user_id = $1 AND role = $2")
+                .bind(&user.id)
+                .bind(role)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+        if others == 0 && holds.is_some() {
+            return Err(InputError::LastAdmin.into());
+        }
+    }
     let done = if grant {
         sqlx::query(
             "INSERT INTO role_grants (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4) \

@@ -2,6 +2,7 @@
 //! address and one-click unsubscribe (RFC 8058). A GET only shows what will happen (mail
 //! scanners follow links); the POST does it.
 
+use app::admin::invites;
 use app::email::render::{Page, Strings, page};
 use app::email::{Links, UnsubscribeTarget};
 use app::preferences::verification::{self, LinkState};
@@ -16,6 +17,113 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/verify-email/{token}", get(verify_page).post(verify))
         .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe))
+        .route("/set-password/{token}", get(password_page).post(set_password))
+}
+
+fn password_form(token: &str, email: &str, problem: Option<&str>) -> Response {
+    let s = Strings::for_language("en");
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    html(
+        status,
+        page(&Page {
+            language: "en".into(),
+            title: s.get("page_password_title", &[]),
+            message: problem
+                .map(str::to_string)
+                .unwrap_or_else(|| s.get("page_password_for", &[("email", email)])),
+            failed: problem.is_some(),
+            password_form: Some((
+                format!("/set-password/{token}"),
+                s.get("page_password_new", &[]),
+                s.get("page_password_repeat", &[]),
+            )),
+            button: s.get("page_password_button", &[]),
+            ..Page::default()
+        }),
+    )
+}
+
+fn invite_link_page(link: &invites::InviteLink) -> Response {
+    let (key, status) = match link {
+        invites::InviteLink::Used => ("page_link_used", StatusCode::GONE),
+        invites::InviteLink::Expired => ("page_link_expired", StatusCode::GONE),
+        _ => ("page_link_invalid", StatusCode::NOT_FOUND),
+    };
+    let s = Strings::for_language("en");
+    html(
+        status,
+        page(&Page {
+            language: "en".into(),
+            title: s.get("page_password_title", &[]),
+            message: s.get(key, &[]),
+            failed: true,
+            ..Page::default()
+        }),
+    )
+}
+
+async fn password_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if !plausible(&token) {
+        return invite_link_page(&invites::InviteLink::Invalid);
+    }
+    match invites::inspect(&state.db, &token).await {
+        Ok(invites::InviteLink::Valid { email, .. }) => password_form(&token, &email, None),
+        Ok(other) => invite_link_page(&other),
+        Err(err) => crate::web::unavailable(err),
+    }
+}
+
+/// Sets the invitee's password, then signs them in and sends them to first-run setup.
+async fn set_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if !plausible(&token) {
+        return invite_link_page(&invites::InviteLink::Invalid);
+    }
+    let form: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let (password, repeat) = (
+        form.get("password").cloned().unwrap_or_default(),
+        form.get("repeat").cloned().unwrap_or_default(),
+    );
+    let email = match invites::inspect(&state.db, &token).await {
+        Ok(invites::InviteLink::Valid { email, .. }) => email,
+        Ok(other) => return invite_link_page(&other),
+        Err(err) => return crate::web::unavailable(err),
+    };
+    let s = Strings::for_language("en");
+    if !(8..=1024).contains(&password.chars().count()) {
+        return password_form(&token, &email, Some(&s.get("page_password_length", &[])));
+    }
+    if password != repeat {
+        return password_form(&token, &email, Some(&s.get("page_password_mismatch", &[])));
+    }
+    let hash = app::auth::password::hash(&password);
+    match invites::set_password(&state.db, &token, &hash).await {
+        Ok(invites::InviteLink::Valid { user_id, .. }) => {
+            match app::auth::session::open(&state.db, &user_id).await {
+                Ok(session) => {
+                    let mut response = axum::response::Redirect::to("/setup").into_response();
+                    if let Ok(cookie) = header::HeaderValue::from_str(&app::auth::session::set_cookie(
+                        &session,
+                        state.secure_cookies(),
+                    )) {
+                        response.headers_mut().append(header::SET_COOKIE, cookie);
+                    }
+                    response
+                }
+                Err(err) => crate::web::unavailable(err),
+            }
+        }
+        Ok(other) => invite_link_page(&other),
+        Err(err) => crate::web::unavailable(err),
+    }
 }
 
 fn html(status: StatusCode, body: String) -> Response {

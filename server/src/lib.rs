@@ -7,4 +7,5 @@ pub mod api;
 pub mod cli;
 pub mod email;
 pub mod live;
+pub mod security;
 pub mod web;

@@ -1,6 +1,8 @@
 //! The HTTP server: Leptos pages and server functions, sign-in and sign-out, static assets.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::CurrentUser;
@@ -11,7 +13,6 @@ use app::email::{Links, SigningKey, Transport, Worker};
 use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -22,7 +23,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+
+use crate::security::{LimitConfig, Limits, api_rate_limit, default_headers, same_origin_only};
 
 use crate::cli::{CliError, ServeArgs};
 
@@ -83,7 +87,18 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         demo_mode,
         leptos_options,
     };
-    let app = router(state);
+    let limits = Limits::new(LimitConfig::default());
+    tokio::spawn({
+        let limits = limits.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limits.forget_idle();
+            }
+        }
+    });
+    let app = router_with_limits(state, limits);
 
     let listener = tokio::net::TcpListener::bind(args.listen_addr)
         .await
@@ -105,7 +120,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
             demo::DEMO_PASSWORD
         );
     }
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
@@ -127,15 +142,22 @@ fn leptos_options() -> Result<LeptosOptions, CliError> {
     })
 }
 
-/// The whole HTTP surface of the app.
+/// The whole HTTP surface of the app, with the default rate limits.
 pub fn router(state: AppState) -> Router {
+    router_with_limits(state, Limits::new(LimitConfig::default()))
+}
+
+/// The whole HTTP surface of the app.
+pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
+    let public_url: Arc<str> = state.links.public_url().into();
     let routes = generate_route_list(App);
     let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
         .join(state.leptos_options.site_pkg_dir.as_ref());
     let context_state = state.clone();
-    Router::new()
+    let app = Router::new()
         .route("/sign-in", post(sign_in))
         .route("/sign-out", post(sign_out))
+        .route("/sign-out-everywhere", post(sign_out_everywhere))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/live", get(crate::live::stream))
         .merge(crate::email::router())
@@ -150,12 +172,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(middleware::from_fn_with_state(public_url, same_origin_only))
+        .layer(axum::Extension(limits.clone()))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        // Added after the layers above: the producer API has its own limit and no session.
-        .nest("/api/v1", crate::api::router())
+        // Added after the layers above: the producer API has its own limits and no session.
+        .nest(
+            "/api/v1",
+            crate::api::router().layer(middleware::from_fn_with_state(limits, api_rate_limit)),
+        )
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    let app = default_headers().into_iter().fold(app, |app, (name, value)| {
+        app.layer(SetResponseHeaderLayer::if_not_present(name, value))
+    });
+    app.with_state(state)
 }
 
 /// Paths an anonymous visitor may request; every other page sends them to sign-in.
@@ -165,6 +195,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
         || path.starts_with("/verify-email/")
         || path.starts_with("/unsubscribe/")
+        || path.starts_with("/set-password/")
 }
 
 /// Resolves the session cookie to the signed-in user (a request extension the app reads)
@@ -223,7 +254,17 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
 
 /// `POST /sign-in` (a form): opens a session on success; every failure, including a malformed
 /// form, returns to the form with the same message.
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    axum::Extension(limits): axum::Extension<Arc<Limits>>,
+    req: Request,
+) -> Response {
+    let client = crate::security::client_of(req.extensions());
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
+    };
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let failed = || Redirect::to("/sign-in?error=credentials").into_response();
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
@@ -231,6 +272,24 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     };
     if password.len() > 1024 || email.len() > 254 {
         return failed();
+    }
+    // Counted before the password is checked, so guessing is slowed whatever the outcome.
+    if let Err(wait) = limits.sign_in(email, &client) {
+        let message = format!(
+            "Too many sign-in attempts. Try again in {} seconds.",
+            wait.seconds()
+        );
+        let page = app::email::render::page(&app::email::render::Page {
+            language: "en".into(),
+            title: "Sign in".into(),
+            message,
+            failed: true,
+            ..Default::default()
+        });
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response();
+        let (name, value) = wait.header();
+        response.headers_mut().insert(name, value);
+        return response;
     }
     let user = match session::authenticate(&state.db, email, password).await {
         Ok(user) => user,
@@ -254,6 +313,19 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(response) = close_presented_session(&state, &headers).await {
         return response;
+    }
+    with_cookie(
+        Redirect::to("/sign-in"),
+        &session::clear_cookie(state.secure_cookies()),
+    )
+}
+
+/// `POST /sign-out-everywhere`: ends every session of the user, on every device.
+async fn sign_out_everywhere(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie_token(&headers)
+        && let Err(err) = session::close_all(&state.db, &token).await
+    {
+        return unavailable(err);
     }
     with_cookie(
         Redirect::to("/sign-in"),

@@ -97,6 +97,12 @@ on_both_backends!(
     a_crafted_request_cannot_turn_off_locked_email,
     a_verification_link_verifies_once,
     one_click_unsubscribe_turns_off_what_the_link_names,
+    admins_manage_roles_but_never_remove_the_last_admin,
+    an_invited_user_chooses_a_password_once,
+    cross_site_posts_are_refused,
+    responses_carry_security_headers,
+    sign_in_and_the_api_are_rate_limited,
+    sign_out_everywhere_ends_every_session,
 );
 
 async fn setup_comes_first_until_it_is_done(backend: Backend) {
@@ -864,4 +870,364 @@ async fn one_click_unsubscribe_turns_off_what_the_link_names(backend: Backend) {
         "action email cannot be unsubscribed from"
     );
     assert!(prefs_of(&db.db, "finance@contoso.test").await.email.transactional);
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+async fn admins_manage_roles_but_never_remove_the_last_admin(backend: Backend) {
+    let (db, router) = app(backend).await;
+    let admin = sign_in(&router, "admin@contoso.test").await;
+    let dev = sign_in(&router, "dev@contoso.test").await;
+    let (status, _) = call(&router, "admin_members", Some(&dev), FORM, String::new()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not an admin");
+    let (status, list) = call(&router, "admin_members", Some(&admin), FORM, String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(
+        list.contains("dev@contoso.test") && !list.contains("fabrikam"),
+        "{list}"
+    );
+
+    let dev_user = app::orgs::find_user_by_email(&db.db, "dev@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin_user = app::orgs::find_user_by_email(&db.db, "admin@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let body = format!("user_id={}&role=billing_admin&granted=true", dev_user.id);
+    let (status, answer) = call(&router, "admin_set_role", Some(&admin), FORM, body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        app::orgs::roles_of(&db.db, &dev_user.id)
+            .await
+            .unwrap()
+            .contains(&"billing_admin".to_string())
+    );
+
+    let body = format!("user_id={}&role=account_admin&granted=false", admin_user.id);
+    let (status, answer) = call(&router, "admin_set_role", Some(&admin), FORM, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer.contains("at least one account admin"), "{answer}");
+    assert!(
+        app::orgs::roles_of(&db.db, &admin_user.id)
+            .await
+            .unwrap()
+            .contains(&"account_admin".to_string())
+    );
+
+    // With a second admin, the first may step down.
+    let body = format!("user_id={}&role=account_admin&granted=true", dev_user.id);
+    assert_eq!(
+        call(&router, "admin_set_role", Some(&admin), FORM, body).await.0,
+        StatusCode::OK
+    );
+    let body = format!("user_id={}&role=account_admin&granted=false", admin_user.id);
+    assert_eq!(
+        call(&router, "admin_set_role", Some(&admin), FORM, body).await.0,
+        StatusCode::OK
+    );
+
+    // Another organisation's user is not there to change.
+    let other = app::orgs::find_user_by_email(&db.db, "admin@fabrikam.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let body = format!("user_id={}&role=billing_admin&granted=true", other.id);
+    let (status, _) = call(&router, "admin_set_role", Some(&dev), FORM, body).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, trail) = call(&router, "admin_audit", Some(&dev), FORM, String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    assert!(
+        trail.contains("role.grant") && trail.contains("role.revoke") && trail.contains("admin@contoso.test"),
+        "{trail}"
+    );
+}
+
+async fn an_invited_user_chooses_a_password_once(backend: Backend) {
+    let (db, router) = app(backend).await;
+    let admin = sign_in(&router, "admin@contoso.test").await;
+    let body = serde_json::json!({ "invitation": {
+        "email": "Invitee@Contoso.test", "display_name": "Ivy", "roles": ["billing_admin"]
+    } })
+    .to_string();
+    let (status, answer) = call(
+        &router,
+        "admin_invite",
+        Some(&admin),
+        "application/json",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains("invitee@contoso.test"), "{answer}");
+    let (status, again) = call(&router, "admin_invite", Some(&admin), "application/json", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{again}");
+
+    let (mail,): (String,) = sqlx::query_as("SELECT body_text FROM outbox WHERE purpose = 'invite'")
+        .fetch_one(db.db.pool())
+        .await
+        .unwrap();
+    let start = mail.find("/set-password/").unwrap();
+    let path: String = mail[start..].split_whitespace().next().unwrap().to_string();
+    // No password yet: signing in fails.
+    let res = router
+        .clone()
+        .oneshot(form("email=invitee%40contoso.test&password=whatever1"))
+        .await
+        .unwrap();
+    assert!(session_cookie(&res).is_none());
+
+    let page = get(&router, &path, None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        text(page)
+            .await
+            .contains("Choose a password for invitee@contoso.test")
+    );
+    let short = post_form(&router, &path, "password=short&repeat=short").await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let differ = post_form(&router, &path, "password=long+enough+1&repeat=long+enough+2").await;
+    assert_eq!(differ.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let done = post_form(&router, &path, "password=long+enough+1&repeat=long+enough+1").await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), "/setup");
+    assert!(session_cookie(&done).is_some(), "signed in");
+    let reused = post_form(&router, &path, "password=another+one+2&repeat=another+one+2").await;
+    assert_eq!(reused.status(), StatusCode::GONE);
+    let res = router
+        .clone()
+        .oneshot(form("email=invitee%40contoso.test&password=long+enough+1"))
+        .await
+        .unwrap();
+    assert!(session_cookie(&res).is_some(), "the chosen password works");
+}
+
+async fn post_with(
+    router: &Router,
+    path: &str,
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Response<Body> {
+    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let body = serde_json::json!({ "form": {
+        "job_function": "", "email_language": "en", "notification_email": "admin@contoso.test"
+    } });
+    router
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn cross_site_posts_are_refused(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let admin = sign_in(&router, "admin@contoso.test").await;
+    let save = "/api/preferences_save";
+    for evil in [
+        &[("origin", "https://evil.example")][..],
+        &[("sec-fetch-site", "cross-site")][..],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://sub.127.0.0.1"),
+        ][..],
+        &[("origin", "null")][..],
+    ] {
+        let res = post_with(&router, save, Some(&admin), evil).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{evil:?}");
+    }
+    let res = post_with(
+        &router,
+        save,
+        Some(&admin),
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:3000"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post("/sign-out")
+                .header(header::COOKIE, &admin)
+                .header("sec-fetch-site", "cross-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "not even sign-out");
+}
+
+async fn responses_carry_security_headers(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let res = get(&router, "/sign-in", None).await;
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY");
+    let page = text(res).await;
+    // Every inline script with something in it carries the nonce.
+    for script in page
+        .split("<script")
+        .skip(1)
+        .filter(|s| !s.starts_with("></script>"))
+    {
+        let tag = script.split('>').next().unwrap();
+        assert!(
+            tag.contains(" src=") || tag.contains(&format!("nonce=\"{nonce}\"")),
+            "<script{tag}> in {page}"
+        );
+    }
+    let again = get(&router, "/sign-in", None).await;
+    assert!(
+        !again.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains(&nonce),
+        "a fresh nonce each time"
+    );
+    let api = get(&router, "/api/v1/openapi.json", None).await;
+    assert_eq!(
+        api.headers()[header::CONTENT_SECURITY_POLICY],
+        server::security::DEFAULT_CSP
+    );
+    assert_eq!(api.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+}
+
+async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
+    use server::security::{LimitConfig, Limits, Rate};
+    let scratch = ScratchDb::new(backend).await;
+    app::demo::seed(&scratch.db).await.unwrap();
+    let state = AppState {
+        db: scratch.db.clone(),
+        links: app::email::Links::new(
+            "http://127.0.0.1:3000",
+            app::email::SigningKey::load_or_create(&scratch.db).await.unwrap(),
+        ),
+        demo_mode: true,
+        leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
+    };
+    let minute = std::time::Duration::from_secs(60);
+    let limits = Limits::new(LimitConfig {
+        sign_in_per_email: Rate {
+            burst: 3,
+            per: minute,
+        },
+        sign_in_per_client: Rate {
+            burst: 100,
+            per: minute,
+        },
+        api_per_key: Rate {
+            burst: 2,
+            per: minute,
+        },
+    });
+    let router = server::web::router_with_limits(state, limits);
+    for _ in 0..3 {
+        let res = router
+            .clone()
+            .oneshot(form("email=dev%40contoso.test&password=wrong"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    // Even the right password waits now.
+    let res = router
+        .clone()
+        .oneshot(form("email=dev%40contoso.test&password=actioncenter"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(text(res).await.contains("Too many sign-in attempts"));
+    // Another account is not held up.
+    let res = router
+        .clone()
+        .oneshot(form("email=admin%40contoso.test&password=actioncenter"))
+        .await
+        .unwrap();
+    assert!(session_cookie(&res).is_some());
+
+    let api = |key: &'static str| {
+        let router = router.clone();
+        async move {
+            router
+                .oneshot(
+                    Request::get("/api/v1/items/nope")
+                        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(api("demo-platform-key").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api("demo-platform-key").await.status(), StatusCode::NOT_FOUND);
+    let limited = api("demo-platform-key").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key(header::RETRY_AFTER));
+    assert!(text(limited).await.contains("\"code\":\"rate_limited\""));
+    assert_eq!(
+        api("another-key").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "per key"
+    );
+}
+
+async fn sign_out_everywhere_ends_every_session(backend: Backend) {
+    let (_db, router) = app(backend).await;
+    let laptop = sign_in(&router, "dev@contoso.test").await;
+    let phone = sign_in(&router, "dev@contoso.test").await;
+    let other = sign_in(&router, "admin@contoso.test").await;
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post("/sign-out-everywhere")
+                .header(header::COOKIE, &laptop)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/sign-in");
+    for gone in [&laptop, &phone] {
+        assert_eq!(
+            location(&get(&router, "/action-center", Some(gone)).await),
+            "/sign-in"
+        );
+    }
+    assert_eq!(
+        get(&router, "/action-center", Some(&other)).await.status(),
+        StatusCode::OK
+    );
 }

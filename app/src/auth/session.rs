@@ -132,6 +132,17 @@ pub async fn close(db: &Db, token: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Ends every session of the session's user ("sign out everywhere"); returns how many.
+pub async fn close_all(db: &Db, token: &str) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE user_id = (SELECT user_id FROM sessions WHERE token_hash = $1)",
+    )
+    .bind(token_hash(token))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The session token in a `Cookie` header, if any.
 pub fn token_from_cookie_header(header: &str) -> Option<String> {
     header

@@ -116,6 +116,10 @@ impl Links {
         format!("{}/verify-email/{token}", self.public_url)
     }
 
+    pub fn set_password(&self, token: &str) -> String {
+        format!("{}/set-password/{token}", self.public_url)
+    }
+
     pub fn unsubscribe(&self, user_id: &str, target: &UnsubscribeTarget) -> String {
         format!(
             "{}/unsubscribe/{}",

@@ -30,6 +30,8 @@ pub enum Purpose {
     Overdue,
     /// The link that verifies a changed notification email.
     Verify,
+    /// An invitation with the link to choose a password.
+    Invite,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
             Purpose::Reminder1d => "reminder_1d",
             Purpose::Overdue => "overdue",
             Purpose::Verify => "verify",
+            Purpose::Invite => "invite",
         }
     }
 
@@ -50,6 +53,7 @@ impl Purpose {
             Purpose::Reminder1d,
             Purpose::Overdue,
             Purpose::Verify,
+            Purpose::Invite,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)

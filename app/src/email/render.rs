@@ -246,6 +246,36 @@ pub fn verification_email(
     })
 }
 
+/// Renders the invitation to an organisation, with the link to choose a password.
+pub fn invitation_email(
+    links: &Links,
+    recipient: &Recipient,
+    inviter: &str,
+    org_name: &str,
+    token: &str,
+) -> Result<RenderedEmail, EmailError> {
+    let s = Strings::for_language(&recipient.language);
+    let subject = s.get("invite_subject", &[("org", org_name)]);
+    let ctx = context! {
+        lang => s.lang(),
+        subject => &subject,
+        s => context! {
+            greeting => s.get("greeting", &[("name", &recipient.display_name)]),
+            verify_intro => s.get("invite_intro", &[("inviter", inviter), ("org", org_name)]),
+            verify_button => s.get("invite_button", &[]),
+            verify_ignore => s.get("invite_ignore", &[]),
+        },
+        link => links.set_password(token),
+    };
+    // The same layout as the verification email: a greeting, a sentence, one link.
+    Ok(RenderedEmail {
+        subject,
+        text: render("verify.txt", &ctx)?,
+        html: render("verify.html", &ctx)?,
+        headers: BTreeMap::new(),
+    })
+}
+
 /// A small page behind an email link: a message, optionally with a confirming form.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
@@ -255,6 +285,8 @@ pub struct Page {
     pub failed: bool,
     /// The form's target and hidden fields, when the page asks to confirm.
     pub form: Option<(String, Vec<(String, String)>)>,
+    /// A form to choose a password: its target and the labels of its two fields.
+    pub password_form: Option<(String, String, String)>,
     pub button: String,
 }
 
@@ -269,6 +301,7 @@ pub fn page(page: &Page) -> String {
         form_action => form_action,
         fields => fields.unwrap_or_default(),
         button => &page.button,
+        password_form => page.password_form.clone(),
         back => s.get("page_back", &[]),
     };
     render("page.html", &ctx).unwrap_or_else(|e| {

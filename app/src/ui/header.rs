@@ -81,8 +81,12 @@ fn SignedIn(user: CurrentUser, bell: BellState) -> impl IntoView {
     let live = LiveStore::get();
     // Only a signed-in page listens; the stream starts once the page is interactive.
     Effect::new(move |_| live.start());
+    let is_admin = user.roles.iter().any(|r| r == crate::admin::ADMIN_ROLE);
     view! {
         <div class="flex items-center gap-3">
+            {is_admin.then(|| view! {
+                <a href="/admin" class="text-sm font-medium text-blue-800 underline">{t!(i18n, admin_link)}</a>
+            })}
             <Bell state=bell />
             <div class="hidden text-right leading-tight sm:block">
                 <p class="font-medium" data-testid="user-name">{user.display_name.clone()}</p>

@@ -1,6 +1,7 @@
 //! The pages and the frame around them.
 
 mod action_center;
+mod admin;
 mod format;
 mod header;
 mod item;
@@ -17,8 +18,26 @@ use crate::auth::get_current_user;
 use crate::i18n::*;
 use action_center::{ActionCenter, ItemList, ListKind, Overview};
 
+/// The Content Security Policy of a page: scripts only from this site, plus the inline
+/// hydration scripts that carry this response's nonce; no framing.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(value) = http::HeaderValue::from_str(&page_csp(&nonce))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
     view! {
         <!DOCTYPE html>
         <html>
@@ -55,6 +74,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in") view=sign_in::SignIn ssr=SsrMode::Async />
                         <Route path=path!("/setup") view=move || view! { <setup::Setup user /> } ssr=SsrMode::Async />
                         <Route path=path!("/preferences") view=setup::PreferencesPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/audit") view=admin::AuditTrailPage ssr=SsrMode::Async />
                         <ParentRoute path=path!("/action-center") view=move || view! { <ActionCenter user /> } ssr=SsrMode::Async>
                             <Route path=path!("") view=Overview ssr=SsrMode::Async />
                             <Route path=path!("actions") view=|| view! { <ItemList kind=ListKind::Actions /> } ssr=SsrMode::Async />

@@ -48,6 +48,13 @@ pub fn PreferencesPage() -> impl IntoView {
         <section class="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h1 class="text-2xl font-semibold">{t!(i18n, preferences_title)}</h1>
             <PreferencesForm mode=FormMode::Preferences />
+            <form method="post" action="/sign-out-everywhere" class="mt-8 border-t border-slate-200 pt-6">
+                <p id="sign_out_everywhere_help" class="text-sm text-slate-600">{t!(i18n, sign_out_everywhere_help)}</p>
+                <button type="submit" aria-describedby="sign_out_everywhere_help"
+                    class="mt-2 rounded-md border border-red-700 px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600">
+                    {t!(i18n, sign_out_everywhere)}
+                </button>
+            </form>
         </section>
     }
 }

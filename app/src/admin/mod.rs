@@ -1,0 +1,102 @@
+//! Organisation administration (spec §1): account admins see their organisation's users with
+//! their roles, grant and revoke roles, invite users, and read the audit trail. Everything is
+//! scoped to the admin's own organisation.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod invites;
+#[cfg(feature = "ssr")]
+mod store;
+#[cfg(feature = "ssr")]
+pub use store::*;
+
+/// The role that administers an organisation.
+pub const ADMIN_ROLE: &str = "account_admin";
+
+/// A user of the organisation as the admin page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    /// Invited and not yet signed in: no password set.
+    pub invited: bool,
+    pub setup_completed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Members {
+    pub members: Vec<Member>,
+    /// The role catalog, for the grant controls.
+    pub roles: Vec<String>,
+}
+
+/// One line of the audit trail, with names resolved for reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub lines: Vec<AuditLine>,
+    /// Pass as `before` to get the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+/// What the invite form sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub email: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[server(endpoint = "admin_members")]
+pub async fn admin_members() -> Result<Members, AppError> {
+    let (state, admin) = require_admin()?;
+    Ok(members(&state.db, &admin.org_id).await?)
+}
+
+/// Grants (`granted = true`) or revokes a role of a user of the admin's organisation.
+#[server(endpoint = "admin_set_role")]
+pub async fn admin_set_role(user_id: String, role: String, granted: bool) -> Result<Members, AppError> {
+    let (state, admin) = require_admin()?;
+    set_role(&state.db, &admin.org_id, &admin.email, &user_id, &role, granted).await?;
+    Ok(members(&state.db, &admin.org_id).await?)
+}
+
+#[server(endpoint = "admin_invite", input = server_fn::codec::Json)]
+pub async fn admin_invite(invitation: Invitation) -> Result<Members, AppError> {
+    let (state, admin) = require_admin()?;
+    invites::invite(&state.db, &state.links, &admin, &invitation).await?;
+    Ok(members(&state.db, &admin.org_id).await?)
+}
+
+#[server(endpoint = "admin_audit")]
+pub async fn admin_audit(before: Option<i64>) -> Result<AuditPage, AppError> {
+    let (state, admin) = require_admin()?;
+    Ok(audit_page(&state.db, &admin.org_id, before).await?)
+}
+
+/// The signed-in user, when they administer their organisation.
+#[cfg(feature = "ssr")]
+pub fn require_admin() -> Result<(crate::state::AppState, crate::auth::CurrentUser), AppError> {
+    let (state, user) = crate::auth::session::require_user()?;
+    if user.roles.iter().any(|r| r == ADMIN_ROLE) {
+        Ok((state, user))
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
