@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -44,12 +44,11 @@ impl Modify for BearerKey {
 
 /// The API's routes, to be nested under `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/items", post(create_item))
-        .route("/items/{id}", get(get_item))
-        .route("/items/{id}/complete", post(complete_item))
-        .route("/items/{id}/cancel", post(cancel_item))
-        .route("/openapi.json", get(openapi))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -58,6 +57,18 @@ pub fn router() -> Router<AppState> {
                 "this endpoint does not take that method",
             )
         })
+}
+
+/// The API's routes by path (relative to `/api/v1`), listed once for the router and the
+/// authorization tests.
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/items", post(create_item)),
+        ("/items/{id}", get(get_item)),
+        ("/items/{id}/complete", post(complete_item)),
+        ("/items/{id}/cancel", post(cancel_item)),
+        ("/openapi.json", get(openapi)),
+    ]
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

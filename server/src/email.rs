@@ -7,17 +7,18 @@ use app::email::render::{Page, Strings, page};
 use app::email::{Links, UnsubscribeTarget};
 use app::preferences::verification::{self, LinkState};
 use app::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/verify-email/{token}", get(verify_page).post(verify))
-        .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe))
-        .route("/set-password/{token}", get(password_page).post(set_password))
+/// The pages behind email links, by path.
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/verify-email/{token}", get(verify_page).post(verify)),
+        ("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe)),
+        ("/set-password/{token}", get(password_page).post(set_password)),
+    ]
 }
 
 fn password_form(token: &str, email: &str, problem: Option<&str>) -> Response {

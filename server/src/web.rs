@@ -17,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
@@ -154,13 +154,11 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
     let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
         .join(state.leptos_options.site_pkg_dir.as_ref());
     let context_state = state.clone();
-    let app = Router::new()
-        .route("/sign-in", post(sign_in))
-        .route("/sign-out", post(sign_out))
-        .route("/sign-out-everywhere", post(sign_out_everywhere))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/api/live", get(crate::live::stream))
-        .merge(crate::email::router())
+    let app = plain_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
         .nest_service(
             "/pkg",
             ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
@@ -186,6 +184,20 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
         app.layer(SetResponseHeaderLayer::if_not_present(name, value))
     });
     app.with_state(state)
+}
+
+/// The routes served outside Leptos (besides `/pkg` and the producer API), listed once so
+/// the authorization tests can check that every one of them is in their matrix.
+pub fn plain_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let mut routes: Vec<(&'static str, MethodRouter<AppState>)> = vec![
+        ("/sign-in", post(sign_in)),
+        ("/sign-out", post(sign_out)),
+        ("/sign-out-everywhere", post(sign_out_everywhere)),
+        ("/healthz", get(|| async { "ok" })),
+        ("/api/live", get(crate::live::stream)),
+    ];
+    routes.extend(crate::email::routes());
+    routes
 }
 
 /// Paths an anonymous visitor may request; every other page sends them to sign-in.

@@ -22,7 +22,10 @@ pub fn AdminPage() -> impl IntoView {
             </div>
             <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
                 {move || members.get().map(|m| match m {
-                    Err(e) => view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any(),
+                    Err(e) => {
+                        super::respond_with(&e);
+                        view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any()
+                    }
                     Ok(m) => view! { <MemberTable initial=m /> }.into_any(),
                 })}
             </Suspense>
@@ -205,7 +208,10 @@ pub fn AuditTrailPage() -> impl IntoView {
             </div>
             <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
                 {move || first.get().map(|page| match page {
-                    Err(e) => view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any(),
+                    Err(e) => {
+                        super::respond_with(&e);
+                        view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any()
+                    }
                     Ok(page) => view! { <AuditTable first=page /> }.into_any(),
                 })}
             </Suspense>

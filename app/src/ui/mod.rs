@@ -89,6 +89,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// On the server, gives the page the HTTP status of the error it shows (403 for a page the
+/// user may not see, and so on).
+pub(crate) fn respond_with(err: &crate::error::AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(err.status())
+    {
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = err;
+}
+
 #[component]
 fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
