@@ -70,9 +70,18 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// Wakes live streams after a change to an organisation's event log (the org id).
+    /// Wakes live streams after a change to an organisation's event log (the org id, or
+    /// `ALL_ORGS` when changes may have been missed).
     changes: tokio::sync::broadcast::Sender<Arc<str>>,
+    /// The URL it was opened with (PostgreSQL: the change listener opens its own connection).
+    url: Arc<str>,
 }
+
+/// The PostgreSQL channel on which every instance hears about changes to event logs.
+pub const CHANGES_CHANNEL: &str = "action_center_live";
+
+/// Announced when changes may have been missed (the listener reconnected): every stream checks.
+pub const ALL_ORGS: &str = "*";
 
 impl Db {
     /// Opens the database (creating a SQLite file and its folder when needed).
@@ -84,6 +93,7 @@ impl Db {
             url: redact(url),
             reason,
         };
+        let given_url: Arc<str> = url.into();
         let url = match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(url);
@@ -130,6 +140,7 @@ impl Db {
             pool,
             backend,
             changes,
+            url: given_url,
         })
     }
 
@@ -162,6 +173,55 @@ impl Db {
     /// Tells live streams that the organisation's event log grew (call after commit).
     pub fn announce_change(&self, org_id: &str) {
         let _ = self.changes.send(Arc::from(org_id));
+    }
+
+    /// On PostgreSQL, relays the changes other instances announce (`NOTIFY` on
+    /// `CHANGES_CHANNEL`, sent by `live::append` on commit) to this instance's streams, so a
+    /// publish through one instance reaches users connected to any other. It reconnects by
+    /// itself; after a reconnect every stream checks, since notifications may have been lost.
+    /// Does nothing on SQLite (one process owns the file).
+    pub fn relay_changes_from_other_instances(&self) {
+        if self.backend != Backend::Postgres {
+            return;
+        }
+        let (url, changes) = (self.url.clone(), self.changes.clone());
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                let listener = async {
+                    let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                    listener.listen(CHANGES_CHANNEL).await?;
+                    Ok::<_, sqlx::Error>(listener)
+                };
+                match listener.await {
+                    Ok(mut listener) => {
+                        if !first {
+                            let _ = changes.send(Arc::from(ALL_ORGS));
+                        }
+                        first = false;
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(note)) => {
+                                    let _ = changes.send(Arc::from(note.payload()));
+                                }
+                                // The connection dropped: notifications may be lost, so all check.
+                                Ok(None) => {
+                                    let _ = changes.send(Arc::from(ALL_ORGS));
+                                }
+                                Err(err) => {
+                                    tracing::warn!(error = %err, "the change listener lost its connection");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot listen for changes from other instances")
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
     }
 
     /// Organisation ids whose event log grew, as they are announced.

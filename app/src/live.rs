@@ -122,6 +122,14 @@ mod log {
         .bind(now_ms())
         .execute(&mut **tx)
         .await?;
+        if db.backend() == crate::db::Backend::Postgres {
+            // Delivered on commit, to every instance listening (see `Db::relay_changes_from_other_instances`).
+            sqlx::query("SELECT pg_notify($1, $2)::text")
+                .bind(crate::db::CHANGES_CHANNEL)
+                .bind(org_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         Ok(())
     }
 

@@ -83,7 +83,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `not_an_action`, `payload_too_large`, `invalid`, `internal`.
+    /// `not_an_action`, `payload_too_large`, `invalid`, `rate_limited`, `internal`.
     pub code: String,
     pub message: String,
     /// The JSON path of the offending field, when there is one.
@@ -229,7 +229,7 @@ fn actor(key: &ApiKey) -> String {
         (status = 201, description = "Created", body = ApiItem),
         (status = 200, description = "Repeated idempotency key with the same payload: the existing item", body = ApiItem),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
     )
 )]
 async fn create_item(
@@ -254,7 +254,7 @@ async fn create_item(
 /// An item with its audience and status.
 #[utoipa::path(
     get, path = "/api/v1/items/{id}", params(("id" = String, Path, description = "Item id")),
-    responses((status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody))
 )]
 async fn get_item(
     State(state): State<AppState>,
@@ -272,7 +272,7 @@ async fn get_item(
 /// Complete an open action, for every recipient.
 #[utoipa::path(
     post, path = "/api/v1/items/{id}/complete", params(("id" = String, Path, description = "Item id")),
-    responses((status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+    responses((status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody))
 )]
 async fn complete_item(
     state: State<AppState>,
@@ -285,7 +285,7 @@ async fn complete_item(
 /// Cancel an open action, for every recipient.
 #[utoipa::path(
     post, path = "/api/v1/items/{id}/cancel", params(("id" = String, Path, description = "Item id")),
-    responses((status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+    responses((status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody))
 )]
 async fn cancel_item(
     state: State<AppState>,

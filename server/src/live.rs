@@ -178,7 +178,7 @@ impl Feed {
         loop {
             tokio::select! {
                 received = self.changes.recv() => match received {
-                    Ok(org) if *org == *self.reader.org_id => return true,
+                    Ok(org) if *org == *self.reader.org_id || &*org == app::db::ALL_ORGS => return true,
                     Ok(_) => continue,
                     Err(RecvError::Lagged(_)) => return true,
                     Err(RecvError::Closed) => return false,

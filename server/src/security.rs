@@ -52,7 +52,7 @@ pub struct LimitConfig {
 impl Default for LimitConfig {
     fn default() -> Self {
         LimitConfig {
-            // 10 tries, then one more every 30 s: slow enough to stop guessing, fine for typos.
+            // 10 failed tries, then one more every 30 s: slow enough to stop guessing, fine for typos.
             sign_in_per_email: Rate {
                 burst: 10,
                 per: Duration::from_secs(30),
@@ -75,6 +75,8 @@ pub struct Limits {
     sign_in_per_email: DefaultKeyedRateLimiter<String>,
     sign_in_per_client: DefaultKeyedRateLimiter<String>,
     api_per_key: DefaultKeyedRateLimiter<String>,
+    /// Emails and clients whose failed sign-ins used up their allowance, until when.
+    sign_in_blocked: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -93,6 +95,7 @@ impl Limits {
             sign_in_per_email: RateLimiter::keyed(config.sign_in_per_email.quota()),
             sign_in_per_client: RateLimiter::keyed(config.sign_in_per_client.quota()),
             api_per_key: RateLimiter::keyed(config.api_per_key.quota()),
+            sign_in_blocked: Default::default(),
         })
     }
 
@@ -102,10 +105,41 @@ impl Limits {
             .map_err(|not_until| RetryAfter(not_until.wait_time_from(DefaultClock::default().now())))
     }
 
-    /// One sign-in attempt for `email` from `client`.
-    pub fn sign_in(&self, email: &str, client: &str) -> Result<(), RetryAfter> {
-        Self::check(&self.sign_in_per_client, client.to_string())?;
-        Self::check(&self.sign_in_per_email, email.trim().to_lowercase())
+    fn sign_in_keys(email: &str, client: &str) -> [String; 2] {
+        [
+            format!("email:{}", email.trim().to_lowercase()),
+            format!("client:{client}"),
+        ]
+    }
+
+    /// Whether `email` may try to sign in from `client` now. Only failed attempts count, so
+    /// someone who signs in often is never held up; guessing is.
+    pub fn sign_in_allowed(&self, email: &str, client: &str) -> Result<(), RetryAfter> {
+        let now = std::time::Instant::now();
+        let mut blocked = self.sign_in_blocked.lock().unwrap_or_else(|e| e.into_inner());
+        blocked.retain(|_, until| *until > now);
+        let wait = Self::sign_in_keys(email, client)
+            .iter()
+            .filter_map(|k| blocked.get(k).map(|until| *until - now))
+            .max();
+        wait.map_or(Ok(()), |w| Err(RetryAfter(w)))
+    }
+
+    /// Counts a failed sign-in; when it uses up an allowance, further attempts wait.
+    pub fn sign_in_failed(&self, email: &str, client: &str) {
+        let [email_key, client_key] = Self::sign_in_keys(email, client);
+        for (limiter, key) in [
+            (&self.sign_in_per_email, email_key),
+            (&self.sign_in_per_client, client_key),
+        ] {
+            if let Err(wait) = Self::check(limiter, key.clone()) {
+                let until = std::time::Instant::now() + wait.0;
+                self.sign_in_blocked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, until);
+            }
+        }
     }
 
     /// One producer API request with the key `key_id`.
@@ -268,10 +302,17 @@ mod tests {
             },
             ..LimitConfig::default()
         });
-        assert!(limits.sign_in("a@x.test", "1.2.3.4").is_ok());
-        assert!(limits.sign_in("A@x.test ", "1.2.3.4").is_ok());
-        let wait = limits.sign_in("a@x.test", "1.2.3.4").unwrap_err();
+        for _ in 0..2 {
+            assert!(limits.sign_in_allowed("a@x.test", "1.2.3.4").is_ok());
+            limits.sign_in_failed("A@x.test ", "1.2.3.4");
+        }
+        assert!(
+            limits.sign_in_allowed("a@x.test", "1.2.3.4").is_ok(),
+            "two failures are allowed"
+        );
+        limits.sign_in_failed("a@x.test", "1.2.3.4");
+        let wait = limits.sign_in_allowed("a@x.test", "1.2.3.4").unwrap_err();
         assert!(wait.seconds() > 50 && wait.seconds() <= 60, "{wait:?}");
-        assert!(limits.sign_in("b@x.test", "1.2.3.4").is_ok(), "per email");
+        assert!(limits.sign_in_allowed("b@x.test", "1.2.3.4").is_ok(), "per email");
     }
 }

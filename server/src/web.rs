@@ -72,6 +72,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         .trim_end_matches('/')
         .to_string();
     tokio::spawn(prune_live_log(db.clone()));
+    db.relay_changes_from_other_instances();
     let links = Links::new(&public_url, SigningKey::load_or_create(&db).await?);
     if !public_url.starts_with("https://") {
         tracing::warn!(%public_url, "PUBLIC_URL is not https: mail clients only offer one-click unsubscribe for https links");
@@ -285,8 +286,9 @@ async fn sign_in(
     if password.len() > 1024 || email.len() > 254 {
         return failed();
     }
-    // Counted before the password is checked, so guessing is slowed whatever the outcome.
-    if let Err(wait) = limits.sign_in(email, &client) {
+    // Checked before the password is: once the failures used up the allowance, even the right
+    // password waits, so guessing cannot tell.
+    if let Err(wait) = limits.sign_in_allowed(email, &client) {
         let message = format!(
             "Too many sign-in attempts. Try again in {} seconds.",
             wait.seconds()
@@ -305,7 +307,10 @@ async fn sign_in(
     }
     let user = match session::authenticate(&state.db, email, password).await {
         Ok(user) => user,
-        Err(session::AuthError::BadCredentials) => return failed(),
+        Err(session::AuthError::BadCredentials) => {
+            limits.sign_in_failed(email, &client);
+            return failed();
+        }
         Err(session::AuthError::Db(err)) => return unavailable(err),
     };
     // A new session on every sign-in: an old token (possibly planted) is never promoted.

@@ -463,6 +463,14 @@ async fn open_stream(
 
 async fn the_stream_replays_exactly_what_a_reconnecting_client_missed(backend: Backend) {
     let s = start(backend, false).await;
+    // A second account admin, so that revoking the first one's role below is allowed.
+    let finance = app::orgs::find_user_by_email(&s.scratch.db, "finance@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    app::orgs::grant_role(&s.scratch.db, &finance, "account_admin", "test")
+        .await
+        .unwrap();
     let key = s.org_key("contoso").await;
     let cookie = s.session("admin@contoso.test").await;
     let s = &s;

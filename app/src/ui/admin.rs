@@ -38,11 +38,14 @@ pub fn AdminPage() -> impl IntoView {
 fn MemberTable(initial: Members) -> impl IntoView {
     let i18n = use_i18n();
     let members = RwSignal::new(initial);
+    // Bumped on every answer, so each row is drawn anew from it (a refused switch flips back).
+    let version = RwSignal::new(0u32);
     let set_role = ServerAction::<AdminSetRole>::new();
     let invite = ServerAction::<AdminInvite>::new();
     Effect::new(move |_| {
         if let Some(Ok(m)) = set_role.value().get() {
             members.set(m);
+            version.update(|v| *v += 1);
         }
     });
     Effect::new(move |_| {
@@ -60,6 +63,7 @@ fn MemberTable(initial: Members) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(m)) = refresh.value().get() {
             members.set(m);
+            version.update(|v| *v += 1);
         }
     });
     view! {
@@ -79,9 +83,12 @@ fn MemberTable(initial: Members) -> impl IntoView {
                 </thead>
                 <tbody>
                     <For
-                        each=move || members.get().members
-                        key=|m| (m.id.clone(), m.roles.clone())
-                        children=move |m| {
+                        each=move || {
+                            let v = version.get();
+                            members.get().members.into_iter().map(move |m| (v, m))
+                        }
+                        key=|(v, m)| (*v, m.id.clone())
+                        children=move |(_, m)| {
                             let roles = members.with_untracked(|all| all.roles.clone());
                             let status = if m.invited { t_string!(i18n, admin_invited).to_string() } else { String::new() };
                             view! {

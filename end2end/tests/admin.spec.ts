@@ -1,0 +1,99 @@
+import { expect, test } from '@playwright/test';
+import { signIn, waitForMail } from './helpers';
+
+test('an admin grants a role and the user sees it live; the last admin stays', async ({ page, browser }, info) => {
+  // The developer's page is open while the admin grants billing_admin.
+  const devContext = await browser.newContext();
+  const dev = await devContext.newPage();
+  await signIn(dev, 'dev@contoso.test');
+  await dev.goto('/action-center/actions');
+  await expect(dev.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const badge = dev.getByRole('button', { name: 'Notifications' });
+  const before = await badge.textContent();
+
+  await signIn(page, 'admin@contoso.test');
+  await page.getByRole('link', { name: 'Administration' }).click();
+  await expect(page.getByRole('heading', { name: 'Users and roles' })).toBeVisible();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.screenshot({ path: info.outputPath('admin.png'), fullPage: true });
+  await page.getByRole('switch', { name: 'billing_admin: dev@contoso.test' }).check();
+  await expect(dev.getByRole('heading', { name: 'Confirm your payout bank details' })).toBeVisible();
+  expect(await badge.textContent()).not.toBe(before);
+
+  await page.getByRole('switch', { name: 'billing_admin: dev@contoso.test' }).uncheck();
+  await expect(dev.getByRole('heading', { name: 'Confirm your payout bank details' })).toHaveCount(0);
+
+  // The only account admin cannot remove their own role.
+  await page.getByRole('switch', { name: 'account_admin: admin@contoso.test' }).uncheck();
+  await expect(page.getByRole('alert')).toContainText('at least one account admin');
+  await expect(page.getByRole('switch', { name: 'account_admin: admin@contoso.test' })).toBeChecked();
+
+  await page.getByRole('link', { name: 'Audit trail' }).click();
+  await expect(page.getByTestId('audit-line').filter({ hasText: 'role.revoke' }).first()).toContainText('admin@contoso.test');
+  await devContext.close();
+});
+
+test('an invited user chooses a password from the email and lands in setup', async ({ page, browser }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/admin');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Email', { exact: true }).fill('ivy@contoso.test');
+  await page.getByLabel('Name', { exact: true }).fill('Ivy Invitee');
+  await page.getByLabel('sales_agent', { exact: true }).check();
+  await page.getByRole('button', { name: 'Invite' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Invitation sent to ivy@contoso.test' })).toBeVisible();
+  await expect(page.getByTestId('member').filter({ hasText: 'ivy@contoso.test' })).toContainText('Invited, no password yet');
+
+  const mail = await waitForMail('ivy@contoso.test', /set-password/);
+  const link = mail.text.match(/https?:\/\/[^\s"<]+\/set-password\/[0-9a-f]{64}/)![0];
+  const context = await browser.newContext();
+  const ivy = await context.newPage();
+  await ivy.goto(link);
+  await ivy.getByLabel('New password').fill('a good long password');
+  await ivy.getByLabel('Repeat the password').fill('a good long password');
+  await ivy.getByRole('button', { name: 'Save password' }).click();
+  await expect(ivy).toHaveURL(/\/setup$/);
+  await ivy.goto(link);
+  await expect(ivy.getByRole('alert')).toContainText('already used');
+  await context.close();
+});
+
+test('producer text with markup is shown as text and never runs', async ({ page, request }) => {
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  const title = `<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">Quarterly review`;
+  const res = await request.post('/api/v1/items', {
+    headers: { Authorization: 'Bearer demo-platform-key' },
+    data: {
+      kind: 'notification',
+      category: 'transactional',
+      org_id: 'contoso',
+      workspace: 'billing',
+      audience: { roles: ['account_admin'], user_ids: [] },
+      title: { en: title },
+      body: { en: '<b onmouseover="window.__xss = 3">bold?</b>' },
+    },
+  });
+  expect(res.status()).toBe(201);
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/action-center/notifications');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByRole('heading', { name: title })).toBeVisible();
+  await page.getByRole('button', { name: 'Notifications' }).click();
+  await page.mouse.move(0, 0);
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
+  expect(dialogs).toEqual([]);
+});
+
+test('pages are not framed and carry a nonce-based CSP that still hydrates', async ({ page }) => {
+  const response = await page.goto('/sign-in');
+  const csp = response!.headers()['content-security-policy'];
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
+  expect(response!.headers()['x-frame-options']).toBe('DENY');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+});
