@@ -26,9 +26,15 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
 say "schemathesis: $EXAMPLES examples per operation"
+# positive_data_acceptance is left out: the payload has rules across fields that the OpenAPI
+# document states in words, not in schema (kind and category agree, due_at only on actions,
+# an audience names at least one role or user, the title has `en`), so schema-valid bodies
+# may rightly get 422. Every other check runs: no server errors, documented status codes and
+# content types, responses that match their schemas, invalid data refused.
 timeout 900 "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     --header "Authorization: Bearer demo-platform-key" \
     --checks all \
+    --exclude-checks positive_data_acceptance \
     --max-examples "$EXAMPLES" \
     --request-timeout 10 \
     --seed 1 \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: formatting and lints, unit tests, the
-# storage contract and HTTP tests on SQLite and PostgreSQL, then Playwright end-to-end
-# tests in Debian's headless Chromium against the release build.
+# storage, items and email contract tests, the HTTP tests and the authorization matrix on
+# SQLite and PostgreSQL, then Playwright end-to-end tests in Debian's headless Chromium
+# against the release build, a bounded fuzzing run and the schemathesis API check.
 source "$(dirname "$0")/lib.sh"
 
 ensure_build_tools
@@ -36,3 +37,9 @@ export ACTION_CENTER_BIN="$(SERVER_BIN)"
 export SMTP_SINK_BIN="$CARGO_TARGET_DIR/release/smtp-sink"
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 npx playwright test -c end2end/playwright.config.ts
+
+say "fuzzing, bounded (scripts/fuzz.sh; FUZZ_SECONDS per target)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$ROOT/scripts/fuzz.sh"
+
+say "the producer API against its OpenAPI document (scripts/api-check.sh)"
+"$ROOT/scripts/api-check.sh"
