@@ -288,12 +288,18 @@ pub fn reminder_due(
 
 /// Plans reminder email for open actions whose next reminder is due; returns letters added.
 pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, EmailError> {
+    // One branch per stage, each answered from its own partial index (migration 0004).
+    let waiting = |stage: &str, cmp: &str, n: usize| {
+        format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE kind = 'action' AND status = 'open' AND {stage} IS NULL \
+             AND due_at {cmp} ${n} AND emails_planned_at IS NOT NULL"
+        )
+    };
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items WHERE kind = 'action' AND status = 'open' \
-         AND emails_planned_at IS NOT NULL AND ( \
-           (reminded_7d_at IS NULL AND due_at <= $1) OR (reminded_1d_at IS NULL AND due_at <= $2) \
-           OR (reminded_overdue_at IS NULL AND due_at < $3)) \
-         ORDER BY due_at LIMIT $4"
+        "SELECT * FROM ({} UNION {} UNION {}) AS due ORDER BY due_at LIMIT $4",
+        waiting("reminded_7d_at", "<=", 1),
+        waiting("reminded_1d_at", "<=", 2),
+        waiting("reminded_overdue_at", "<", 3),
     ))
     .bind(now + 7 * DAY_MS)
     .bind(now + DAY_MS)
@@ -413,12 +419,19 @@ pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Claimed>, DbErro
     Ok(claimed)
 }
 
-pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(db.pool())
-        .await?;
+/// Marks rows sent, in one statement.
+pub async fn mark_sent(db: &Db, ids: &[i64], now: i64) -> Result<(), DbError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Ids are integers from the database: listing them inline is safe and keeps it one statement.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    sqlx::query(&format!(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id IN ({list})"
+    ))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 

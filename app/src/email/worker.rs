@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -15,7 +16,9 @@ use super::transport::{DeliveryError, Transport};
 use crate::db::{Db, now_ms};
 
 /// Rows claimed per pass.
-pub const SEND_BATCH: i64 = 50;
+pub const SEND_BATCH: i64 = 100;
+/// Messages in flight at once.
+pub const SEND_CONCURRENCY: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct Worker {
@@ -58,19 +61,32 @@ impl Worker {
                 + outbox::plan_reminders(&self.db, &self.links, now).await?,
             ..Tally::default()
         };
-        for claimed in outbox::claim(&self.db, now, SEND_BATCH).await? {
-            let result = match self.message(&claimed) {
-                Ok(message) => {
-                    let stem = format!("{:08}-{}", claimed.id, claimed.purpose);
-                    self.transport.deliver(message, &stem).await
-                }
-                Err(e) => Err(DeliveryError::Permanent(e)),
-            };
+        let claimed = outbox::claim(&self.db, now, SEND_BATCH).await?;
+        // Several messages in flight at once, over the transport's pooled connections.
+        let results: Vec<(Claimed, Result<(), DeliveryError>)> = futures_util::stream::iter(claimed)
+            .map(|claimed| async move {
+                let result = match self.message(&claimed) {
+                    Ok(message) => {
+                        let stem = format!("{:08}-{}", claimed.id, claimed.purpose);
+                        self.transport.deliver(message, &stem).await
+                    }
+                    Err(e) => Err(DeliveryError::Permanent(e)),
+                };
+                (claimed, result)
+            })
+            .buffer_unordered(SEND_CONCURRENCY)
+            .collect()
+            .await;
+        let sent: Vec<i64> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(c, _)| c.id)
+            .collect();
+        outbox::mark_sent(&self.db, &sent, now_ms().max(now)).await?;
+        tally.sent = sent.len();
+        for (claimed, result) in results {
             match result {
-                Ok(()) => {
-                    outbox::mark_sent(&self.db, claimed.id, now_ms().max(now)).await?;
-                    tally.sent += 1;
-                }
+                Ok(()) => {}
                 Err(err) => {
                     let permanent = matches!(err, DeliveryError::Permanent(_));
                     if outbox::mark_failed_attempt(&self.db, &claimed, &err.to_string(), permanent, now)
