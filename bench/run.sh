@@ -14,7 +14,7 @@ PORT=3477
 OUT="$ROOT/docs/benchmarks.md"
 
 say "building the release server and the benchmark tool"
-[ -x "$(SERVER_BIN)" ] || build_release
+build_release
 cargo build --release -p bench
 BENCH="$CARGO_TARGET_DIR/release/action-center-bench"
 
