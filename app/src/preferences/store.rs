@@ -58,6 +58,55 @@ pub async fn choices(conn: &mut AnyConnection, user_id: &str) -> Result<EmailCho
     })
 }
 
+/// The two kinds of opt-out row: a category, or a workspace.
+#[derive(Clone, Copy)]
+enum Optout {
+    Category,
+    Workspace,
+}
+
+impl Optout {
+    /// (table, column); fixed names, never input.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Optout::Category => ("email_category_optouts", "category"),
+            Optout::Workspace => ("workspace_email_optouts", "workspace"),
+        }
+    }
+}
+
+/// Writes (`off`) or removes the opt-out row for `name`.
+async fn set_optout(
+    conn: &mut AnyConnection,
+    kind: Optout,
+    user_id: &str,
+    name: &str,
+    off: bool,
+    now: i64,
+) -> Result<(), DbError> {
+    let (table, column) = kind.table();
+    if off {
+        sqlx::query(&format!(
+            "INSERT INTO {table} (user_id, {column}, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, {column}) DO NOTHING"
+        ))
+        .bind(user_id)
+        .bind(name)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE user_id = $1 AND {column} = $2"
+        ))
+        .bind(user_id)
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Stores new choices as opt-out rows; returns the changes for the audit trail.
 pub async fn store_choices(
     conn: &mut AnyConnection,
@@ -71,47 +120,14 @@ pub async fn store_choices(
         ("transactional", before.transactional, after.transactional),
         ("promotional", before.promotional, after.promotional),
     ] {
-        if was == is {
-            continue;
+        if was != is {
+            set_optout(conn, Optout::Category, user_id, category, !is, now).await?;
+            changes.push(serde_json::json!({ "email_category": category, "from": was, "to": is }));
         }
-        if is {
-            sqlx::query("DELETE FROM email_category_optouts WHERE user_id = $1 AND category = $2")
-                .bind(user_id)
-                .bind(category)
-                .execute(&mut *conn)
-                .await?;
-        } else {
-            sqlx::query(
-                "INSERT INTO email_category_optouts (user_id, category, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id, category) DO NOTHING",
-            )
-            .bind(user_id)
-            .bind(category)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        }
-        changes.push(serde_json::json!({ "email_category": category, "from": was, "to": is }));
     }
     for workspace in before.workspaces_off.symmetric_difference(&after.workspaces_off) {
         let on = before.workspaces_off.contains(workspace);
-        if on {
-            sqlx::query("DELETE FROM workspace_email_optouts WHERE user_id = $1 AND workspace = $2")
-                .bind(user_id)
-                .bind(workspace)
-                .execute(&mut *conn)
-                .await?;
-        } else {
-            sqlx::query(
-                "INSERT INTO workspace_email_optouts (user_id, workspace, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id, workspace) DO NOTHING",
-            )
-            .bind(user_id)
-            .bind(workspace)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        }
+        set_optout(conn, Optout::Workspace, user_id, workspace, !on, now).await?;
         changes.push(serde_json::json!({ "workspace_email": workspace, "from": !on, "to": on }));
     }
     Ok(changes)
