@@ -1,11 +1,12 @@
 //! The producer REST API and the live stream over real HTTP, against the server on a
 //! loopback port, on SQLite and on PostgreSQL.
 
+mod common;
+
 use std::time::Duration;
 
 use app::db::Backend;
 use app::db::scratch::ScratchDb;
-use app::state::AppState;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,15 +20,7 @@ struct Server {
 async fn start(backend: Backend, demo_mode: bool) -> Server {
     let scratch = ScratchDb::new(backend).await;
     app::demo::seed(&scratch.db).await.unwrap();
-    let state = AppState {
-        db: scratch.db.clone(),
-        links: app::email::Links::new(
-            "http://127.0.0.1",
-            app::email::SigningKey::load_or_create(&scratch.db).await.unwrap(),
-        ),
-        demo_mode,
-        leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
-    };
+    let state = common::state(&scratch.db, "http://127.0.0.1", demo_mode).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, server::web::router(state)).await.unwrap() });

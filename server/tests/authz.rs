@@ -2,6 +2,8 @@
 //! plain routes, the producer API and the stream), against five callers, with the expected
 //! status written down for each. A route missing from the matrix fails the test.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use app::db::Backend;
@@ -313,7 +315,7 @@ fn matrix() -> Vec<Row> {
 }
 
 /// Every route the router serves, as the router's own parts list them.
-fn registered_routes() -> BTreeSet<(String, String)> {
+async fn registered_routes(state: &AppState) -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
     for listing in leptos_axum::generate_route_list(app::App) {
         routes.insert(("GET".to_string(), listing.path().to_string()));
@@ -322,12 +324,12 @@ fn registered_routes() -> BTreeSet<(String, String)> {
         routes.insert((method.to_string(), path.to_string()));
     }
     for (path, handler) in server::web::plain_routes() {
-        for method in methods_of(handler) {
+        for method in methods_of(handler, state).await {
             routes.insert((method, path.to_string()));
         }
     }
     for (path, handler) in server::api::routes() {
-        for method in methods_of(handler) {
+        for method in methods_of(handler, state).await {
             routes.insert((method, format!("/api/v1{path}")));
         }
     }
@@ -335,33 +337,20 @@ fn registered_routes() -> BTreeSet<(String, String)> {
 }
 
 /// The methods a route answers, found by asking it (axum does not list them).
-fn methods_of(handler: axum::routing::MethodRouter<AppState>) -> Vec<String> {
-    let probe: Router = Router::new().route("/", handler).with_state(dummy_state());
-    ["GET", "POST", "PUT", "PATCH", "DELETE"]
-        .into_iter()
-        .filter(|method| {
-            let rt = tokio::runtime::Handle::current();
-            let probe = probe.clone();
-            let req = Request::builder()
-                .method(*method)
-                .uri("/")
-                .body(Body::empty())
-                .unwrap();
-            let status = tokio::task::block_in_place(|| rt.block_on(probe.oneshot(req)))
-                .unwrap()
-                .status();
-            status != StatusCode::METHOD_NOT_ALLOWED
-        })
-        .map(String::from)
-        .collect()
-}
-
-fn dummy_state() -> AppState {
-    STATE.with(|s| s.borrow().clone().expect("state set"))
-}
-
-thread_local! {
-    static STATE: std::cell::RefCell<Option<AppState>> = const { std::cell::RefCell::new(None) };
+async fn methods_of(handler: axum::routing::MethodRouter<AppState>, state: &AppState) -> Vec<String> {
+    let probe: Router = Router::new().route("/", handler).with_state(state.clone());
+    let mut methods = Vec::new();
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        let req = Request::builder()
+            .method(method)
+            .uri("/")
+            .body(Body::empty())
+            .unwrap();
+        if probe.clone().oneshot(req).await.unwrap().status() != StatusCode::METHOD_NOT_ALLOWED {
+            methods.push(method.to_string());
+        }
+    }
+    methods
 }
 
 async fn sign_in(router: &Router, email: &str) -> String {
@@ -408,22 +397,13 @@ async fn the_matrix_holds_for_every_route(backend: Backend) {
     let scratch = ScratchDb::new(backend).await;
     let db = scratch.db.clone();
     app::demo::seed(&db).await.unwrap();
-    let state = AppState {
-        db: db.clone(),
-        links: app::email::Links::new(
-            "http://127.0.0.1:3000",
-            app::email::SigningKey::load_or_create(&db).await.unwrap(),
-        ),
-        demo_mode: true,
-        leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
-    };
-    STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
+    let state = common::state(&db, "http://127.0.0.1:3000", true).await;
     let plenty = Rate {
         burst: 100_000,
         per: std::time::Duration::from_millis(1),
     };
     let router = server::web::router_with_limits(
-        state,
+        state.clone(),
         Limits::new(LimitConfig {
             sign_in_per_email: plenty,
             sign_in_per_client: plenty,
@@ -436,7 +416,7 @@ async fn the_matrix_holds_for_every_route(backend: Backend) {
         .iter()
         .map(|r| (r.method.to_string(), r.route.to_string()))
         .collect();
-    let registered = registered_routes();
+    let registered = registered_routes(&state).await;
     let missing: Vec<_> = registered.difference(&covered).collect();
     assert!(
         missing.is_empty(),
@@ -537,12 +517,12 @@ async fn the_matrix_holds_for_every_route(backend: Backend) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sqlite() {
     the_matrix_holds_for_every_route(Backend::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn postgres() {
     the_matrix_holds_for_every_route(Backend::Postgres).await;
 }

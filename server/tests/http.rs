@@ -1,9 +1,10 @@
 //! The HTTP surface over the real router, on SQLite and on PostgreSQL: sign-in, the
 //! session cookie, the page guard and sign-out. Plus the binary's start-up errors and CLI.
 
+mod common;
+
 use app::db::Backend;
 use app::db::scratch::ScratchDb;
-use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
@@ -17,21 +18,8 @@ async fn app(backend: Backend) -> (ScratchDb, Router) {
 async fn app_at(backend: Backend, public_url: &str) -> (ScratchDb, Router) {
     let scratch = ScratchDb::new(backend).await;
     app::demo::seed(&scratch.db).await.unwrap();
-    let state = demo_state(&scratch.db, public_url).await;
+    let state = common::state(&scratch.db, public_url, true).await;
     (scratch, server::web::router(state))
-}
-
-/// The app's state over a demo database, as `serve --demo` builds it.
-async fn demo_state(db: &app::db::Db, public_url: &str) -> AppState {
-    AppState {
-        db: db.clone(),
-        links: app::email::Links::new(
-            public_url,
-            app::email::SigningKey::load_or_create(db).await.unwrap(),
-        ),
-        demo_mode: true,
-        leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
-    }
 }
 
 fn form(body: &str) -> Request<Body> {
@@ -1126,7 +1114,7 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
     use server::security::{LimitConfig, Limits, Rate};
     let scratch = ScratchDb::new(backend).await;
     app::demo::seed(&scratch.db).await.unwrap();
-    let state = demo_state(&scratch.db, "http://127.0.0.1:3000").await;
+    let state = common::state(&scratch.db, "http://127.0.0.1:3000", true).await;
     let minute = std::time::Duration::from_secs(60);
     let limits = Limits::new(LimitConfig {
         sign_in_per_email: Rate {

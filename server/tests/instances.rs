@@ -1,26 +1,19 @@
 //! Several instances on one PostgreSQL (spec §5): a publish through one instance reaches a
 //! stream held by another at once (LISTEN/NOTIFY), and a session opened on one works on the other.
 
+mod common;
+
 use std::time::Duration;
 
 use app::db::scratch::ScratchDb;
 use app::db::{Backend, Db};
-use app::state::AppState;
 use futures_util::StreamExt;
 
 /// One instance: its own connection pool and broadcast, on the shared database.
 async fn instance(url: &str) -> (String, Db) {
     let db = Db::connect(url).await.unwrap();
     db.relay_changes_from_other_instances();
-    let state = AppState {
-        db: db.clone(),
-        links: app::email::Links::new(
-            "http://127.0.0.1",
-            app::email::SigningKey::load_or_create(&db).await.unwrap(),
-        ),
-        demo_mode: true,
-        leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
-    };
+    let state = common::state(&db, "http://127.0.0.1", true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, server::web::router(state)).await.unwrap() });
