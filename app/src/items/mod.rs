@@ -10,6 +10,8 @@ pub mod payload;
 #[cfg(feature = "ssr")]
 mod store;
 #[cfg(feature = "ssr")]
+pub mod tally;
+#[cfg(feature = "ssr")]
 pub use store::*;
 
 mod server_fns;

@@ -1,6 +1,8 @@
-//! Storage of items, their audience and per-user state. Delivery is evaluated at read time:
-//! an item reaches a user when it is in the user's org and targets one of the user's current
-//! roles, or names the user.
+//! Storage of items, their audience and per-user state. Delivery is evaluated at read time
+//! (fan-out on read): an item reaches a user when it is in the user's org and targets one of
+//! the user's current roles, or names the user. Publishing writes no per-recipient rows; it
+//! bumps the org's open-item total for the item's role key, which the counts read (see
+//! `tally`).
 
 use std::collections::BTreeSet;
 
@@ -11,6 +13,7 @@ use sqlx::query::QueryAs;
 use sqlx::{Any, FromRow};
 
 use super::payload::{ApiItem, Audience, Catalog, FieldError, ValidItem, format_time};
+use super::tally::{ItemFacts, Tally, audience_key, key_reaches};
 use super::{Category, Counts, ItemFilter, ItemPage, ItemView, Kind, LocalizedText, Order, Status, localize};
 use crate::db::{Db, DbError, now_ms};
 use crate::live::{self, Change, LiveMessage, LogEntry, LogKind, Removal};
@@ -128,10 +131,11 @@ async fn insert(
     }
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
+    let key = audience_key(&item.roles);
     sqlx::query(
         "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
-         idempotency_key, payload_hash, api_key_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13, $13)",
+         idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13, $13, $14)",
     )
     .bind(&id)
     .bind(&item.org_id)
@@ -146,8 +150,10 @@ async fn insert(
     .bind(fingerprint)
     .bind(api_key_id)
     .bind(now)
+    .bind(&key)
     .execute(&mut *tx)
     .await?;
+    count_open(&mut tx, &item.org_id, &key, item.category, 1).await?;
     for role in &item.roles {
         sqlx::query("INSERT INTO item_audience_roles (item_id, role) VALUES ($1, $2)")
             .bind(&id)
@@ -175,6 +181,46 @@ async fn insert(
     live::append(&mut tx, db, &item.org_id, None, LogKind::Published, &id).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Moves the org's open-item total of a role key and category by `delta` (the row stays at 0).
+async fn count_open(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    org_id: &str,
+    key: &str,
+    category: Category,
+    delta: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audience_counts (org_id, audience_roles, category, open_items) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (org_id, audience_roles, category) \
+         DO UPDATE SET open_items = audience_counts.open_items + excluded.open_items",
+    )
+    .bind(org_id)
+    .bind(key)
+    .bind(category.as_str())
+    .bind(delta)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Recomputes every org's open-item totals from the items (after a bulk load that bypassed
+/// `publish`, such as the benchmark seed).
+pub async fn recount_audiences(db: &Db) -> Result<(), DbError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM audience_counts")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audience_counts (org_id, audience_roles, category, open_items) \
+         SELECT org_id, audience_roles, category, SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) \
+         FROM items GROUP BY org_id, audience_roles, category",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 type ItemRow = (
@@ -260,13 +306,14 @@ fn parse_text(json: &str) -> LocalizedText {
 /// Repeating the same transition changes nothing.
 pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<ApiItem, ItemError> {
     let mut tx = db.begin_write().await?;
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT org_id, kind, status FROM items WHERE id = $1")
+    let row: Option<(String, String, String, String)> =
+        sqlx::query_as("SELECT org_id, category, status, audience_roles FROM items WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let (org_id, kind, status) = row.ok_or(ItemError::NotFound)?;
-    if Kind::parse(&kind) != Some(Kind::Action) {
+    let (org_id, category, status, key) = row.ok_or(ItemError::NotFound)?;
+    let category = Category::parse(&category).unwrap_or(Category::Transactional);
+    if category.kind() != Kind::Action {
         return Err(ItemError::NotAnAction);
     }
     let status = Status::parse(&status).unwrap_or(Status::Open);
@@ -283,6 +330,7 @@ pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<Ap
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    count_open(&mut tx, &org_id, &key, category, -1).await?;
     // Email about an action that is no longer open (its first email or a reminder) is moot.
     sqlx::query(
         "UPDATE outbox SET status = 'skipped', locked_until = NULL WHERE item_id = $1 AND status = 'pending'",
@@ -386,22 +434,50 @@ fn decode_cursor(order: Order, cursor: &str) -> Option<(i64, String)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.to_string()))
 }
 
+/// The org's role keys that share a role with the reader right now.
+async fn keys_reaching(db: &Db, reader: &Reader) -> Result<Vec<String>, DbError> {
+    let roles = crate::orgs::roles_of(db, &reader.user_id).await?;
+    let keys: Vec<(String,)> =
+        sqlx::query_as("SELECT DISTINCT audience_roles FROM audience_counts WHERE org_id = $1")
+            .bind(&reader.org_id)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(keys
+        .into_iter()
+        .map(|k| k.0)
+        .filter(|k| key_reaches(k, &roles))
+        .collect())
+}
+
 /// A page of the items that reach the reader, filtered and ordered.
 pub async fn list(db: &Db, reader: &Reader, filter: &ItemFilter) -> Result<ItemPage, ItemError> {
     let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 100));
+    // Matches the expression of the index items_open_by_due, so the walk is in index order.
     let sort_key = match filter.order {
         Order::Newest => "i.created_at".to_string(),
         Order::DueDate => format!("COALESCE(i.due_at, {NO_DUE_DATE})"),
     };
-    let mut sql = format!(
-        "SELECT {VIEW_COLUMNS}, {sort_key} AS sort_key FROM items i \
-         LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
-         WHERE i.org_id = $2 AND {REACHES}"
-    );
+    let keys = keys_reaching(db, reader).await?;
     let mut binds = vec![
         Bind::Text(reader.user_id.clone()),
         Bind::Text(reader.org_id.clone()),
     ];
+    let mut by_role = Vec::with_capacity(keys.len());
+    for key in keys {
+        binds.push(Bind::Text(key));
+        by_role.push(format!("${}", binds.len()));
+    }
+    let by_role = if by_role.is_empty() {
+        String::new()
+    } else {
+        format!("i.audience_roles IN ({}) OR ", by_role.join(", "))
+    };
+    let mut sql = format!(
+        "SELECT {VIEW_COLUMNS}, {sort_key} AS sort_key FROM items i \
+         LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
+         WHERE i.org_id = $2 AND ({by_role}\
+         EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = i.id AND au.user_id = $1))"
+    );
     let param = |binds: &mut Vec<Bind>, b: Bind| {
         binds.push(b);
         format!("${}", binds.len())
@@ -445,7 +521,7 @@ pub async fn list(db: &Db, reader: &Reader, filter: &ItemFilter) -> Result<ItemP
         "ASC"
     };
     let l = param(&mut binds, Bind::Int(limit + 1));
-    sql.push_str(&format!(" ORDER BY sort_key {dir}, i.id {dir} LIMIT {l}"));
+    sql.push_str(&format!(" ORDER BY {sort_key} {dir}, i.id {dir} LIMIT {l}"));
 
     let rows: Vec<ViewRow> = bind_all(sqlx::query_as(&sql), &binds)
         .fetch_all(db.pool())
@@ -481,44 +557,86 @@ pub async fn view(db: &Db, reader: &Reader, item_id: &str) -> Result<Option<Item
     Ok(row.map(|r| r.into_view(&reader.language)))
 }
 
-/// The badge and overview counts of the reader (archived items never count).
+/// An item as the counts see it: its role key and the reader's state of it.
+#[derive(FromRow)]
+struct FactsRow {
+    category: String,
+    status: String,
+    due_at: Option<i64>,
+    audience_roles: String,
+    read_at: Option<i64>,
+    archived_at: Option<i64>,
+}
+
+impl FactsRow {
+    fn facts(&self) -> ItemFacts {
+        ItemFacts {
+            category: Category::parse(&self.category).unwrap_or(Category::Transactional),
+            open: self.status == Status::Open.as_str(),
+            due_at: self.due_at,
+            read: self.read_at.is_some(),
+            archived: self.archived_at.is_some(),
+        }
+    }
+}
+
+/// The badge and overview counts of the reader (archived items never count): the org's
+/// totals of the role keys that reach them, plus the items that name them, corrected by what
+/// they read or archived. Reads a few dozen rows, however many items the org has.
 pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
-    let open_action = "i.kind = 'action' AND i.status = 'open'";
-    let sql = format!(
-        "SELECT \
-           COALESCE(SUM(CASE WHEN {open_action} THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN {open_action} AND i.due_at < $3 THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN {open_action} AND i.category = 'mandatory' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN {open_action} AND i.category = 'recommended' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN i.category = 'transactional' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN i.category = 'promotional' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN i.kind = 'notification' AND s.read_at IS NULL THEN 1 ELSE 0 END), 0) \
-         FROM items i LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
-         WHERE i.org_id = $2 AND {REACHES} AND s.archived_at IS NULL"
-    );
-    let (pending, overdue, mandatory, recommended, transactional, promotional, unread): (
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    ) = sqlx::query_as(&sql)
-        .bind(&reader.user_id)
-        .bind(&reader.org_id)
-        .bind(now_ms())
-        .fetch_one(db.pool())
-        .await?;
-    Ok(Counts {
-        pending_actions: pending,
-        overdue_actions: overdue,
-        mandatory,
-        recommended,
-        transactional,
-        promotional,
-        unread_notifications: unread,
-    })
+    let now = now_ms();
+    let roles = crate::orgs::roles_of(db, &reader.user_id).await?;
+    let mut tally = Tally::default();
+    let totals: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT audience_roles, category, open_items FROM audience_counts WHERE org_id = $1")
+            .bind(&reader.org_id)
+            .fetch_all(db.pool())
+            .await?;
+    for (key, category, n) in totals {
+        if let (true, Some(category)) = (key_reaches(&key, &roles), Category::parse(&category)) {
+            tally.add_open(category, n);
+        }
+    }
+    let overdue: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT audience_roles, COUNT(*) FROM items \
+         WHERE org_id = $1 AND kind = 'action' AND status = 'open' AND due_at < $2 GROUP BY audience_roles",
+    )
+    .bind(&reader.org_id)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    for (key, n) in overdue {
+        if key_reaches(&key, &roles) {
+            tally.add_overdue(n);
+        }
+    }
+    let named: Vec<FactsRow> = sqlx::query_as(
+        "SELECT i.category, i.status, i.due_at, i.audience_roles, s.read_at, s.archived_at \
+         FROM item_audience_users au JOIN items i ON i.id = au.item_id \
+         LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = au.user_id \
+         WHERE au.user_id = $1 AND i.org_id = $2 AND i.status = 'open'",
+    )
+    .bind(&reader.user_id)
+    .bind(&reader.org_id)
+    .fetch_all(db.pool())
+    .await?;
+    for row in named.iter().filter(|r| !key_reaches(&r.audience_roles, &roles)) {
+        tally.add_item(row.facts(), now, 1);
+    }
+    let touched: Vec<FactsRow> = sqlx::query_as(
+        "SELECT i.category, i.status, i.due_at, i.audience_roles, s.read_at, s.archived_at \
+         FROM item_states s JOIN items i ON i.id = s.item_id \
+         WHERE s.user_id = $1 AND i.org_id = $2 AND i.status = 'open' \
+         AND (s.archived_at IS NOT NULL OR (s.read_at IS NOT NULL AND i.kind = 'notification'))",
+    )
+    .bind(&reader.user_id)
+    .bind(&reader.org_id)
+    .fetch_all(db.pool())
+    .await?;
+    for row in touched.iter().filter(|r| key_reaches(&r.audience_roles, &roles)) {
+        tally.correct(row.facts(), now);
+    }
+    Ok(tally.counts())
 }
 
 /// What a user did to an item of theirs.
@@ -589,6 +707,108 @@ pub async fn apply(
     tx.commit().await?;
     db.announce_change(&reader.org_id);
     view(db, reader, item_id).await?.ok_or(ItemError::NotFound)
+}
+
+/// A just-published item as every live stream of its org needs it: read once per instance
+/// and shared, so a publish costs no query per connected stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedItem {
+    row: PublishedRow,
+    /// The users the item names directly.
+    named: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+struct PublishedRow {
+    id: String,
+    category: String,
+    workspace: String,
+    title: String,
+    body: String,
+    link: Option<String>,
+    due_at: Option<i64>,
+    status: String,
+    created_at: i64,
+    audience_roles: String,
+}
+
+impl PublishedItem {
+    /// Whether the item reaches this user, holding these roles, in its org.
+    pub fn reaches(&self, user_id: &str, roles: &[String]) -> bool {
+        key_reaches(&self.row.audience_roles, roles) || self.named.iter().any(|u| u == user_id)
+    }
+
+    /// The item as a reader who has not touched it yet sees it.
+    pub fn view(&self, language: &str) -> ItemView {
+        let r = &self.row;
+        ViewRow {
+            id: r.id.clone(),
+            category: r.category.clone(),
+            workspace: r.workspace.clone(),
+            title: r.title.clone(),
+            body: r.body.clone(),
+            link: r.link.clone(),
+            due_at: r.due_at,
+            status: r.status.clone(),
+            created_at: r.created_at,
+            read_at: None,
+            archived_at: None,
+            sort_key: r.created_at,
+        }
+        .into_view(language)
+    }
+
+    /// What the item adds to the counts of a reader it reaches.
+    pub fn facts(&self) -> ItemFacts {
+        ItemFacts {
+            category: Category::parse(&self.row.category).unwrap_or(Category::Transactional),
+            open: self.row.status == Status::Open.as_str(),
+            due_at: self.row.due_at,
+            read: false,
+            archived: false,
+        }
+    }
+}
+
+/// Reads a published item for the live streams (`None` if it no longer exists).
+pub async fn published_item(db: &Db, item_id: &str) -> Result<Option<PublishedItem>, DbError> {
+    let row: Option<PublishedRow> = sqlx::query_as(
+        "SELECT id, category, workspace, title, body, link, due_at, status, created_at, audience_roles \
+         FROM items WHERE id = $1",
+    )
+    .bind(item_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let named: Vec<(String,)> = sqlx::query_as("SELECT user_id FROM item_audience_users WHERE item_id = $1")
+        .bind(item_id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(Some(PublishedItem {
+        row,
+        named: named.into_iter().map(|n| n.0).collect(),
+    }))
+}
+
+/// The reader's stream message for a published item, from the shared copy and the reader's
+/// last counts: no query. `None` when the item does not reach them or is no longer open.
+pub fn published_message(
+    item: &PublishedItem,
+    reader: &Reader,
+    roles: &[String],
+    counts: Counts,
+) -> Option<LiveMessage> {
+    if !item.reaches(&reader.user_id, roles) || item.row.status != Status::Open.as_str() {
+        return None;
+    }
+    let mut tally = Tally::from(counts);
+    tally.add_item(item.facts(), now_ms(), 1);
+    Some(LiveMessage {
+        changes: vec![Change::ItemAdded {
+            item: item.view(&reader.language),
+        }],
+        counts: tally.counts(),
+    })
 }
 
 /// More item changes than this in one role change become a single `Resync`.

@@ -1,0 +1,199 @@
+//! Badge counts without a scan: what a reader's counts are, given the org's per-role-key
+//! totals and the few items where the reader differs from the default (read, archived, or
+//! named directly). Plain Rust, so the rule is tested without a database.
+
+use super::{Category, Counts, Kind};
+
+/// The separator of the roles in an audience key; role names are identifiers without it.
+const SEPARATOR: char = ',';
+
+/// An item's target roles as one key: sorted, deduplicated, comma-separated ("" for none).
+pub fn audience_key<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
+    let mut roles: Vec<&str> = roles.into_iter().map(String::as_str).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    debug_assert!(roles.iter().all(|r| !r.contains(SEPARATOR)));
+    roles.join(",")
+}
+
+/// Whether an item with this audience key reaches a holder of any of `roles`.
+pub fn key_reaches(key: &str, roles: &[String]) -> bool {
+    !key.is_empty() && key.split(SEPARATOR).any(|r| roles.iter().any(|h| h == r))
+}
+
+/// What the counts need to know of one item and the reader's state of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemFacts {
+    pub category: Category,
+    pub open: bool,
+    pub due_at: Option<i64>,
+    pub read: bool,
+    pub archived: bool,
+}
+
+impl ItemFacts {
+    /// The same item as it stands for a reader who never touched it.
+    fn untouched(self) -> ItemFacts {
+        ItemFacts {
+            read: false,
+            archived: false,
+            ..self
+        }
+    }
+}
+
+/// Accumulates a reader's counts; signed, because corrections subtract.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    counts: Counts,
+}
+
+impl From<Counts> for Tally {
+    /// Starts from counts already made, to apply one more item to them.
+    fn from(counts: Counts) -> Self {
+        Tally { counts }
+    }
+}
+
+impl Tally {
+    /// `n` open items of `category` that the reader has not touched.
+    pub fn add_open(&mut self, category: Category, n: i64) {
+        let c = &mut self.counts;
+        match category {
+            Category::Mandatory => c.mandatory += n,
+            Category::Recommended => c.recommended += n,
+            Category::Transactional => c.transactional += n,
+            Category::Promotional => c.promotional += n,
+        }
+        match category.kind() {
+            Kind::Action => c.pending_actions += n,
+            Kind::Notification => c.unread_notifications += n,
+        }
+    }
+
+    /// `n` open actions past their due date that the reader has not archived.
+    pub fn add_overdue(&mut self, n: i64) {
+        self.counts.overdue_actions += n;
+    }
+
+    /// One item, in the state given, that the totals do not hold (named directly).
+    pub fn add_item(&mut self, item: ItemFacts, now: i64, sign: i64) {
+        if item.archived || !item.open {
+            return;
+        }
+        self.add_open(item.category, sign);
+        if item.category.kind() == Kind::Action && item.due_at.is_some_and(|d| d < now) {
+            self.add_overdue(sign);
+        }
+        if item.read && item.category.kind() == Kind::Notification {
+            self.counts.unread_notifications -= sign;
+        }
+    }
+
+    /// Replaces the untouched item the totals hold by the reader's own state of it.
+    pub fn correct(&mut self, item: ItemFacts, now: i64) {
+        self.add_item(item.untouched(), now, -1);
+        self.add_item(item, now, 1);
+    }
+
+    pub fn counts(self) -> Counts {
+        self.counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_000_000;
+
+    fn facts(category: Category) -> ItemFacts {
+        ItemFacts {
+            category,
+            open: true,
+            due_at: category.kind().eq(&Kind::Action).then_some(NOW + 1),
+            read: false,
+            archived: false,
+        }
+    }
+
+    #[test]
+    fn keys_are_sorted_and_match_any_shared_role() {
+        let roles = [
+            "sales_agent".to_string(),
+            "billing_admin".into(),
+            "sales_agent".into(),
+        ];
+        assert_eq!(audience_key(&roles), "billing_admin,sales_agent");
+        assert!(key_reaches("billing_admin,sales_agent", &["sales_agent".into()]));
+        assert!(!key_reaches("billing_admin,sales_agent", &["sales".into()]));
+        assert!(!key_reaches("", &["sales_agent".into()]));
+        assert_eq!(audience_key(&[]), "");
+    }
+
+    #[test]
+    fn totals_fill_the_badge_and_the_category_counts() {
+        let mut t = Tally::default();
+        t.add_open(Category::Mandatory, 3);
+        t.add_open(Category::Recommended, 2);
+        t.add_open(Category::Promotional, 4);
+        t.add_overdue(1);
+        let c = t.counts();
+        assert_eq!((c.pending_actions, c.mandatory, c.recommended), (5, 3, 2));
+        assert_eq!(
+            (c.promotional, c.transactional, c.unread_notifications),
+            (4, 0, 4)
+        );
+        assert_eq!(c.overdue_actions, 1);
+    }
+
+    #[test]
+    fn archiving_removes_an_item_from_every_count_and_reading_only_from_unread() {
+        let mut t = Tally::default();
+        t.add_open(Category::Transactional, 2);
+        t.add_open(Category::Recommended, 1);
+        t.add_overdue(1);
+        t.correct(
+            ItemFacts {
+                read: true,
+                ..facts(Category::Transactional)
+            },
+            NOW,
+        );
+        t.correct(
+            ItemFacts {
+                archived: true,
+                due_at: Some(NOW - 1),
+                ..facts(Category::Recommended)
+            },
+            NOW,
+        );
+        let c = t.counts();
+        assert_eq!((c.transactional, c.unread_notifications), (2, 1));
+        assert_eq!((c.recommended, c.pending_actions, c.overdue_actions), (0, 0, 0));
+    }
+
+    #[test]
+    fn closed_items_count_nowhere_and_named_items_add_like_totals() {
+        let mut t = Tally::default();
+        t.correct(
+            ItemFacts {
+                open: false,
+                archived: true,
+                ..facts(Category::Mandatory)
+            },
+            NOW,
+        );
+        assert_eq!(t.counts(), Counts::default());
+        t.add_item(
+            ItemFacts {
+                due_at: Some(NOW - 5),
+                ..facts(Category::Mandatory)
+            },
+            NOW,
+            1,
+        );
+        let c = t.counts();
+        assert_eq!((c.pending_actions, c.mandatory, c.overdue_actions), (1, 1, 1));
+    }
+}
