@@ -133,27 +133,10 @@ mod log {
         Ok(())
     }
 
-    /// Entries after `after_id` that may concern `user_id`, oldest first.
-    pub async fn entries_after(
-        db: &Db,
-        org_id: &str,
-        user_id: &str,
-        after_id: i64,
-        limit: i64,
-    ) -> Result<Vec<LogEntry>, DbError> {
-        type Row = (i64, String, Option<String>, String, String);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, org_id, user_id, kind, payload FROM live_events \
-             WHERE org_id = $1 AND id > $2 AND (user_id IS NULL OR user_id = $3) ORDER BY id LIMIT $4",
-        )
-        .bind(org_id)
-        .bind(after_id)
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
+    type EntryRow = (i64, String, Option<String>, String, String);
+
+    fn entries(rows: Vec<EntryRow>) -> Vec<LogEntry> {
+        rows.into_iter()
             .filter_map(|(id, org_id, user_id, kind, subject)| {
                 Some(LogEntry {
                     id,
@@ -163,7 +146,48 @@ mod log {
                     subject,
                 })
             })
-            .collect())
+            .collect()
+    }
+
+    /// Entries after `after_id` that may concern `user_id`, oldest first.
+    pub async fn entries_after(
+        db: &Db,
+        org_id: &str,
+        user_id: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>, DbError> {
+        let rows: Vec<EntryRow> = sqlx::query_as(
+            "SELECT id, org_id, user_id, kind, payload FROM live_events \
+             WHERE org_id = $1 AND id > $2 AND (user_id IS NULL OR user_id = $3) ORDER BY id LIMIT $4",
+        )
+        .bind(org_id)
+        .bind(after_id)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+        Ok(entries(rows))
+    }
+
+    /// Every entry of the organisation after `after_id`, oldest first (for the shared reader
+    /// of an instance, which hands each stream what concerns it).
+    pub async fn org_entries_after(
+        db: &Db,
+        org_id: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>, DbError> {
+        let rows: Vec<EntryRow> = sqlx::query_as(
+            "SELECT id, org_id, user_id, kind, payload FROM live_events \
+             WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+        Ok(entries(rows))
     }
 
     /// The newest entry id of the organisation (0 when the log is empty).

@@ -2,15 +2,15 @@
 //! id of the log entry it came from; reconnecting with `Last-Event-ID` (header, or the
 //! `last_event_id` query parameter for clients that cannot set headers) replays what was missed.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use app::auth::CurrentUser;
-use app::db::Db;
-use app::items::{self, Reader};
-use app::live::{self, Change, LiveMessage};
+use app::db::{Db, DbError};
+use app::items::{self, Counts, PublishedItem, Reader};
+use app::live::{self, Change, LiveMessage, LogEntry, LogKind};
 use app::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -25,8 +25,137 @@ use tokio::sync::broadcast::{self, error::RecvError};
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// Entries read from the log per query.
 const BATCH: i64 = 200;
-/// A stream re-reads the log this often even without a wake-up (belt and braces).
+/// The shared reader re-reads the log this often even without a wake-up (belt and braces).
 const SAFETY_POLL: Duration = Duration::from_secs(30);
+/// How long a stream adds published items to the counts it has before counting again from the
+/// database (the overdue count moves with the clock, not with events).
+const COUNTS_FRESH_FOR: Duration = Duration::from_secs(300);
+/// Batches a slow stream may fall behind before it reads the log itself.
+const HUB_BACKLOG: usize = 256;
+
+/// New entries of one organisation's log, read once per instance for all its streams.
+pub struct Batch {
+    /// The entry id the batch continues from.
+    after: i64,
+    entries: Vec<Shared>,
+}
+
+struct Shared {
+    entry: LogEntry,
+    /// For a publication: the item, read once instead of once per stream.
+    published: Option<Arc<PublishedItem>>,
+}
+
+/// The instance's readers of the event log, one per organisation with open streams: a publish
+/// costs a few queries per instance, then each stream decides in memory what it means for its
+/// user (spec §5 at scale: no per-stream query for the common event).
+pub struct Hub {
+    db: Db,
+    orgs: Mutex<HashMap<String, broadcast::Sender<Arc<Batch>>>>,
+}
+
+impl Hub {
+    pub fn new(db: Db) -> Arc<Hub> {
+        Arc::new(Hub {
+            db,
+            orgs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The organisation's batches from now on; starts its reader if none runs.
+    fn subscribe(self: &Arc<Self>, org_id: &str) -> broadcast::Receiver<Arc<Batch>> {
+        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = orgs.get(org_id) {
+            return sender.subscribe();
+        }
+        let (sender, receiver) = broadcast::channel(HUB_BACKLOG);
+        orgs.insert(org_id.to_string(), sender.clone());
+        tokio::spawn(self.clone().follow(org_id.to_string(), sender));
+        receiver
+    }
+
+    /// Stops following an organisation nobody on this instance watches any more.
+    fn release_if_unwatched(&self, org_id: &str, sender: &broadcast::Sender<Arc<Batch>>) -> bool {
+        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if sender.receiver_count() > 0 {
+            return false;
+        }
+        orgs.remove(org_id);
+        true
+    }
+
+    async fn follow(self: Arc<Self>, org_id: String, sender: broadcast::Sender<Arc<Batch>>) {
+        // Subscribe before reading where the log ends, so no change in between goes unseen.
+        let mut changes = self.db.subscribe_changes();
+        let mut last_id = loop {
+            match live::latest_id(&self.db, &org_id).await {
+                Ok(id) => break id,
+                Err(err) => {
+                    tracing::warn!(error = %err, "live reader cannot read the log; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        };
+        loop {
+            if !wait_for_change(&mut changes, &org_id).await || self.release_if_unwatched(&org_id, &sender) {
+                return;
+            }
+            match self.read(&org_id, last_id).await {
+                Ok(batches) => {
+                    for batch in batches {
+                        last_id = batch.entries.last().map_or(last_id, |s| s.entry.id);
+                        let _ = sender.send(Arc::new(batch));
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "live reader cannot read the log; retrying"),
+            }
+        }
+    }
+
+    /// Everything after `last_id`, with each published item read once.
+    async fn read(&self, org_id: &str, mut last_id: i64) -> Result<Vec<Batch>, DbError> {
+        let mut batches = Vec::new();
+        loop {
+            let entries = live::org_entries_after(&self.db, org_id, last_id, BATCH).await?;
+            let Some(last) = entries.last() else {
+                return Ok(batches);
+            };
+            let (after, next) = (last_id, last.id);
+            let mut shared = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let published = match entry.kind {
+                    LogKind::Published => items::published_item(&self.db, &entry.subject)
+                        .await?
+                        .map(Arc::new),
+                    _ => None,
+                };
+                shared.push(Shared { entry, published });
+            }
+            batches.push(Batch {
+                after,
+                entries: shared,
+            });
+            last_id = next;
+        }
+    }
+}
+
+/// Waits until the organisation's log may have grown; false when the server shuts down.
+async fn wait_for_change(changes: &mut broadcast::Receiver<Arc<str>>, org_id: &str) -> bool {
+    let deadline = tokio::time::sleep(SAFETY_POLL);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            received = changes.recv() => match received {
+                Ok(org) if *org == *org_id || &*org == app::db::ALL_ORGS => return true,
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => return true,
+                Err(RecvError::Closed) => return false,
+            },
+            _ = &mut deadline => return true,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct StreamQuery {
@@ -36,6 +165,7 @@ pub struct StreamQuery {
 /// `GET /api/live`: the signed-in user's event stream.
 pub async fn stream(
     State(state): State<AppState>,
+    Extension(hub): Extension<Arc<Hub>>,
     user: Option<Extension<CurrentUser>>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
@@ -50,9 +180,7 @@ pub async fn stream(
         .map(str::to_string)
         .or(query.last_event_id)
         .and_then(|id| id.trim().parse::<i64>().ok());
-    // Subscribe before reading the log, so nothing committed in between is missed.
-    let changes = state.db.subscribe_changes();
-    let feed = match Feed::start(state.db.clone(), reader, requested, changes).await {
+    let feed = match Feed::start(state.db.clone(), &hub, reader, requested).await {
         Ok(feed) => feed,
         Err(err) => {
             tracing::error!(error = %err, "cannot open a live stream");
@@ -76,20 +204,21 @@ pub async fn stream(
 struct Feed {
     db: Db,
     reader: Reader,
+    roles: Vec<String>,
     last_id: i64,
-    changes: broadcast::Receiver<Arc<str>>,
+    batches: broadcast::Receiver<Arc<Batch>>,
     queue: VecDeque<Event>,
+    counts: Counts,
+    counted_at: Instant,
 }
 
 impl Feed {
-    async fn start(
-        db: Db,
-        reader: Reader,
-        requested: Option<i64>,
-        changes: broadcast::Receiver<Arc<str>>,
-    ) -> Result<Feed, app::db::DbError> {
+    async fn start(db: Db, hub: &Arc<Hub>, reader: Reader, requested: Option<i64>) -> Result<Feed, DbError> {
+        // Subscribe before reading the log, so nothing committed in between is missed.
+        let batches = hub.subscribe(&reader.org_id);
         let latest = live::latest_id(&db, &reader.org_id).await?;
         let oldest = live::oldest_id(&db, &reader.org_id).await?;
+        let roles = app::orgs::roles_of(&db, &reader.user_id).await?;
         let mut queue = VecDeque::new();
         let counts = items::counts(&db, &reader).await?;
         let last_id = match requested {
@@ -121,71 +250,111 @@ impl Feed {
         Ok(Feed {
             db,
             reader,
+            roles,
             last_id,
-            changes,
+            batches,
             queue,
+            counts,
+            counted_at: Instant::now(),
         })
     }
 
     fn into_stream(self) -> impl Stream<Item = Result<Event, Infallible>> {
         stream::unfold(self, |mut feed| async move {
+            // A resumed stream replays what it missed before it waits for news.
+            let mut catch_up = true;
             loop {
                 if let Some(event) = feed.queue.pop_front() {
                     return Some((Ok(event), feed));
                 }
-                match feed.catch_up().await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
+                let step = if catch_up {
+                    feed.catch_up().await.map(|_| true)
+                } else {
+                    feed.next_batch().await
+                };
+                match step {
+                    Ok(true) => catch_up = false,
+                    Ok(false) => return None,
                     Err(err) => {
                         tracing::warn!(error = %err, "live stream cannot read the log; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
+                        catch_up = true;
                     }
-                }
-                if !feed.wait().await {
-                    return None;
                 }
             }
         })
     }
 
-    /// Turns new log entries into queued events; whether any entry was read.
-    async fn catch_up(&mut self) -> Result<bool, app::db::DbError> {
-        let entries = live::entries_after(
-            &self.db,
-            &self.reader.org_id,
-            &self.reader.user_id,
-            self.last_id,
-            BATCH,
-        )
-        .await?;
-        if entries.is_empty() {
-            return Ok(false);
-        }
-        for entry in entries {
-            if let Some(msg) = items::live_message(&self.db, &self.reader, &entry).await? {
-                self.queue.push_back(message(entry.id, &msg));
+    /// Reads the log itself up to its end (on resume, after a gap, or when it fell behind).
+    async fn catch_up(&mut self) -> Result<(), DbError> {
+        loop {
+            let entries = live::entries_after(
+                &self.db,
+                &self.reader.org_id,
+                &self.reader.user_id,
+                self.last_id,
+                BATCH,
+            )
+            .await?;
+            if entries.is_empty() {
+                return Ok(());
             }
-            self.last_id = entry.id;
+            for entry in &entries {
+                self.apply_from_db(entry).await?;
+            }
+        }
+    }
+
+    /// Waits for the next shared batch and applies it; false when the server shuts down.
+    async fn next_batch(&mut self) -> Result<bool, DbError> {
+        let batch = match self.batches.recv().await {
+            Ok(batch) => batch,
+            Err(RecvError::Lagged(_)) => {
+                self.catch_up().await?;
+                return Ok(true);
+            }
+            Err(RecvError::Closed) => return Ok(false),
+        };
+        if batch.after > self.last_id {
+            self.catch_up().await?;
+        }
+        for shared in &batch.entries {
+            let entry = &shared.entry;
+            if entry.id <= self.last_id {
+                continue;
+            }
+            if entry.user_id.as_ref().is_some_and(|u| *u != self.reader.user_id) {
+                self.last_id = entry.id;
+                continue;
+            }
+            match &shared.published {
+                Some(item) if entry.user_id.is_none() && self.counted_at.elapsed() < COUNTS_FRESH_FOR => {
+                    if let Some(msg) = items::published_message(item, &self.reader, &self.roles, self.counts)
+                    {
+                        self.counts = msg.counts;
+                        self.queue.push_back(message(entry.id, &msg));
+                    }
+                    self.last_id = entry.id;
+                }
+                _ => self.apply_from_db(entry).await?,
+            }
         }
         Ok(true)
     }
 
-    /// Waits until the organisation's log may have grown; false when the server shuts down.
-    async fn wait(&mut self) -> bool {
-        let deadline = tokio::time::sleep(SAFETY_POLL);
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                received = self.changes.recv() => match received {
-                    Ok(org) if *org == *self.reader.org_id || &*org == app::db::ALL_ORGS => return true,
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => return true,
-                    Err(RecvError::Closed) => return false,
-                },
-                _ = &mut deadline => return true,
-            }
+    /// Turns one entry into a message with the database's help (anything but a publication
+    /// the stream can judge from the shared copy).
+    async fn apply_from_db(&mut self, entry: &LogEntry) -> Result<(), DbError> {
+        if entry.kind == LogKind::RolesChanged && entry.user_id.as_deref() == Some(&self.reader.user_id) {
+            self.roles = app::orgs::roles_of(&self.db, &self.reader.user_id).await?;
         }
+        if let Some(msg) = items::live_message(&self.db, &self.reader, entry).await? {
+            self.counts = msg.counts;
+            self.counted_at = Instant::now();
+            self.queue.push_back(message(entry.id, &msg));
+        }
+        self.last_id = entry.id;
+        Ok(())
     }
 }
 

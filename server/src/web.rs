@@ -173,6 +173,7 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(public_url, same_origin_only))
         .layer(axum::Extension(limits.clone()))
+        .layer(axum::Extension(crate::live::Hub::new(state.db.clone())))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Added after the layers above: the producer API has its own limits and no session.
         .nest(

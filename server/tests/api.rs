@@ -136,6 +136,7 @@ on_both_backends!(
     the_openapi_document_describes_the_api,
     the_stream_replays_exactly_what_a_reconnecting_client_missed,
     the_stream_needs_a_session,
+    streams_of_one_org_share_each_publication_and_see_only_theirs,
 );
 
 async fn keys_authenticate_and_scope(backend: Backend) {
@@ -540,4 +541,87 @@ async fn the_stream_needs_a_session(backend: Backend) {
     let s = start(backend, false).await;
     let res = s.http.get(format!("{}/api/live", s.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Several streams of one org, on one shared reader: each gets exactly the publications that
+/// reach its user (by role or by name), and its counts match a fresh count from the database.
+async fn streams_of_one_org_share_each_publication_and_see_only_theirs(backend: Backend) {
+    let s = start(backend, false).await;
+    let key = s.org_key("contoso").await;
+    let db = &s.scratch.db;
+    let user =
+        |email: &'static str| async move { app::orgs::find_user_by_email(db, email).await.unwrap().unwrap() };
+    let (admin, dev, finance) = (
+        user("admin@contoso.test").await,
+        user("dev@contoso.test").await,
+        user("finance@contoso.test").await,
+    );
+    let watchers = [&admin, &dev, &finance, &dev];
+    let mut cookies = Vec::new();
+    for u in watchers {
+        cookies.push(s.session(&u.email).await);
+    }
+    let mut streams = Vec::new();
+    for (u, cookie) in watchers.into_iter().zip(&cookies) {
+        let mut stream = open_stream(&s, cookie, None).await;
+        assert_eq!(frames(&mut stream, 1, Duration::from_secs(5)).await.len(), 1);
+        streams.push((u, stream));
+    }
+    // (title, roles, named users): who each reaches is in `expected` below.
+    let publications: [(&str, &[&str], Vec<&str>); 4] = [
+        ("For billing", &["billing_admin"], vec![]),
+        ("For developers", &["marketplace_developer"], vec![]),
+        ("Billing and named dev", &["billing_admin"], vec![dev.id.as_str()]),
+        ("For admins", &["account_admin"], vec![]),
+    ];
+    for (title, roles, named) in &publications {
+        let body = with(
+            with(
+                with(action("contoso"), &["title", "en"], json!(title)),
+                &["audience"],
+                json!({"roles": roles, "user_ids": named}),
+            ),
+            &["idempotency_key"],
+            Value::Null,
+        );
+        assert_eq!(
+            s.post("/api/v1/items", Some(&key), body.to_string()).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let expected = |u: &app::orgs::User| -> Vec<&str> {
+        if u.id == admin.id {
+            vec!["For admins"]
+        } else if u.id == dev.id {
+            vec!["For developers", "Billing and named dev"]
+        } else {
+            vec!["For billing", "Billing and named dev"]
+        }
+    };
+    for (u, stream) in &mut streams {
+        let want = expected(u);
+        let got = frames(stream, want.len(), Duration::from_secs(5)).await;
+        let titles: Vec<&str> = got
+            .iter()
+            .map(|(_, m)| m["changes"][0]["item"]["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, want, "stream of {}", u.email);
+        assert!(
+            frames(stream, 1, Duration::from_millis(300)).await.is_empty(),
+            "nothing else for {}",
+            u.email
+        );
+        let reader = app::items::Reader {
+            user_id: u.id.clone(),
+            org_id: "contoso".into(),
+            language: "en".into(),
+        };
+        let fresh = app::items::counts(db, &reader).await.unwrap();
+        assert_eq!(
+            got.last().unwrap().1["counts"],
+            serde_json::to_value(fresh).unwrap(),
+            "counts of {}",
+            u.email
+        );
+    }
 }
