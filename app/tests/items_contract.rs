@@ -22,6 +22,7 @@ contract!(
     counts_feed_the_badge_and_overview,
     the_live_log_tells_each_user_what_changed_for_them,
     counts_and_lists_agree_with_a_scan_of_every_item,
+    many_concurrent_publishes_all_land,
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
@@ -644,4 +645,20 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
     orgs::grant_role(db, &uc, "sales_agent", "test").await.unwrap();
     orgs::revoke_role(db, &ua, "billing_admin", "test").await.unwrap();
     agree(db, &readers, "after role changes").await;
+}
+
+/// More concurrent publishes than the pool has connections: each holds its write transaction
+/// on one connection and needs no second one, so none waits for the pool to time out.
+async fn many_concurrent_publishes_all_land(db: &Db) {
+    let (_, r) = member(db, "northwind", "a@northwind.test", &["billing_admin"]).await;
+    let v = valid(
+        db,
+        payload("northwind", "transactional", &["billing_admin"], "Burst"),
+    )
+    .await;
+    let publishes = (0..40).map(|_| items::publish(db, &v, None, "test"));
+    for result in futures_util::future::join_all(publishes).await {
+        assert!(result.unwrap().1, "created");
+    }
+    assert_eq!(items::counts(db, &r).await.unwrap().transactional, 40);
 }

@@ -108,7 +108,13 @@ async fn insert(
     actor: &str,
 ) -> Result<String, ItemError> {
     let mut tx = db.begin_write().await?;
-    if crate::orgs::find_org(db, &item.org_id).await?.is_none() {
+    // Inside the transaction's own connection: asking the pool for a second one while holding
+    // the write lock starves the pool under concurrent publishes.
+    let org: Option<(String,)> = sqlx::query_as("SELECT id FROM organisations WHERE id = $1")
+        .bind(&item.org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if org.is_none() {
         return Err(FieldError {
             field: "org_id".into(),
             message: format!("unknown organisation {:?}", item.org_id),
