@@ -69,6 +69,8 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Where write transactions run (SQLite: one connection, so writers queue in order).
+    writer: AnyPool,
     backend: Backend,
     /// Wakes live streams after a change to an organisation's event log (the org id, or
     /// `ALL_ORGS` when changes may have been missed).
@@ -109,22 +111,25 @@ impl Db {
             }
             Backend::Postgres => url.to_string(),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
+        let options = |max_connections| {
+            AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            sqlx::query("PRAGMA foreign_keys = ON")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA busy_timeout = 5000")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
+        };
+        let pool = options(if backend == Backend::Sqlite { 8 } else { 16 })
             .connect(&url)
             .await
             .map_err(|e| unreachable(e.to_string()))?;
@@ -135,9 +140,21 @@ impl Db {
                 .await
                 .map_err(|e| unreachable(e.to_string()))?;
         }
+        // SQLite has one writer at a time. Write transactions queue for one connection of their
+        // own instead of each taking the lock with BEGIN IMMEDIATE and polling for it (SQLite's
+        // busy handler sleeps up to 100 ms between tries, which made bursts of publishes slow).
+        let writer = match backend {
+            Backend::Sqlite => options(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(&url)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?,
+            Backend::Postgres => pool.clone(),
+        };
         let (changes, _) = tokio::sync::broadcast::channel(4096);
         Ok(Db {
             pool,
+            writer,
             backend,
             changes,
             url: given_url,
@@ -157,8 +174,8 @@ impl Db {
     /// at once with "database is locked" when another writer is active, instead of waiting.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
@@ -259,6 +276,7 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

@@ -3,6 +3,13 @@
 //! - `seed`: fills a database with organisations, users with a spread of roles, and items.
 //! - `read`: the read path over HTTP: one user's list page (50 items) plus badge counts.
 //! - `email`: the outbox drained over SMTP to a loopback sink.
+//! - `publish`: items accepted per second through the REST API.
+//! - `streams`: idle live streams held and their memory, and publish-to-delivery time.
+//! - `baseline`: counts and list without HTTP, against one inbox row per recipient.
+//! - `explain`: the query plans of the read path.
+
+mod baseline;
+mod publish;
 
 use std::time::{Duration, Instant};
 
@@ -63,6 +70,45 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Producers publish items through the REST API for `seconds`.
+    Publish {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 100)]
+        orgs: usize,
+    },
+    /// Hold `streams` live streams, measure the server's memory, then time `publishes` items
+    /// from their `201` to every stream.
+    Streams {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long, default_value_t = 10_000)]
+        streams: usize,
+        #[arg(long, default_value_t = 10)]
+        publishes: usize,
+    },
+    /// Times counts and list in-process against a one-row-per-recipient inbox.
+    Baseline {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 500)]
+        runs: usize,
+    },
+    /// Prints the query plans of the read path's statements.
+    Explain {
+        #[arg(long)]
+        database_url: String,
+    },
     /// Fill the outbox with `count` emails and drain it to a loopback SMTP sink.
     Email {
         #[arg(long)]
@@ -89,6 +135,22 @@ async fn main() {
             concurrency,
         } => read(&url, &email, seconds, concurrency).await,
         Command::Email { database_url, count } => email(&database_url, count).await,
+        Command::Baseline { database_url, runs } => baseline::compare(&database_url, runs).await,
+        Command::Explain { database_url } => baseline::explain(&database_url).await,
+        Command::Publish {
+            url,
+            database_url,
+            seconds,
+            concurrency,
+            orgs,
+        } => publish::throughput(&url, &database_url, seconds, concurrency, orgs).await,
+        Command::Streams {
+            url,
+            database_url,
+            server_pid,
+            streams,
+            publishes,
+        } => publish::streams(&url, &database_url, server_pid, streams, publishes).await,
     }
 }
 
@@ -182,7 +244,7 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
         let end = (start + ROWS).min(items);
         let mut sql = String::from(
             "INSERT INTO items (id, org_id, kind, category, workspace, title, body, due_at, status, created_at, \
-             updated_at, emails_planned_at, reminded_7d_at, reminded_1d_at, reminded_overdue_at) VALUES ",
+             updated_at, emails_planned_at, reminded_7d_at, reminded_1d_at, reminded_overdue_at, audience_roles) VALUES ",
         );
         let mut audience_sql = String::from("INSERT INTO item_audience_roles (item_id, role) VALUES ");
         let mut rows = Vec::new();
@@ -196,6 +258,14 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
             };
             let due = (kind == "action").then(|| now + rng.gen_range(-10i64..60) * 86_400_000);
             let created = now - (items - i) as i64 * 1000;
+            let first = rng.gen_range(0..7);
+            let mut targets = vec![ROLES[first].to_string()];
+            if rng.gen_bool(0.3) {
+                targets.push(ROLES[(first + 1) % 7].to_string());
+            }
+            for role in &targets {
+                audience.push((format!("i{i}"), role.clone()));
+            }
             rows.push((
                 format!("i{i}"),
                 format!("org{}", i % orgs),
@@ -204,20 +274,16 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
                 WORKSPACES[rng.gen_range(0..7)],
                 due,
                 created,
+                app::items::tally::audience_key(&targets),
             ));
-            let first = rng.gen_range(0..7);
-            audience.push((format!("i{i}"), ROLES[first]));
-            if rng.gen_bool(0.3) {
-                audience.push((format!("i{i}"), ROLES[(first + 1) % 7]));
-            }
         }
         for (r, _) in rows.iter().enumerate() {
-            let b = r * 8;
+            let b = r * 9;
             if r > 0 {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, '{{}}', ${}, 'open', ${}, ${}, ${}, ${}, ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${}, '{{}}', ${}, 'open', ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                 b + 1,
                 b + 2,
                 b + 3,
@@ -230,11 +296,12 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
                 b + 8,
                 b + 8,
                 b + 8,
-                b + 8
+                b + 8,
+                b + 9
             ));
         }
         let mut query = sqlx::query(&sql);
-        for (id, org, kind, category, workspace, due, created) in &rows {
+        for (id, org, kind, category, workspace, due, created, key) in &rows {
             query = query
                 .bind(id.clone())
                 .bind(org.clone())
@@ -243,7 +310,8 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
                 .bind(*workspace)
                 .bind(format!("{{\"en\":\"Item {id}\"}}"))
                 .bind(*due)
-                .bind(*created);
+                .bind(*created)
+                .bind(key.clone());
         }
         query.execute(&mut *tx).await.unwrap();
         for (a, _) in audience.iter().enumerate() {
@@ -254,7 +322,7 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
         }
         let mut query = sqlx::query(&audience_sql);
         for (id, role) in &audience {
-            query = query.bind(id.clone()).bind(*role);
+            query = query.bind(id.clone()).bind(role.clone());
         }
         query.execute(&mut *tx).await.unwrap();
         if end.is_multiple_of(50_000) {
@@ -263,12 +331,35 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
         }
     }
     tx.commit().await.unwrap();
+    app::items::recount_audiences(&db).await.unwrap();
+    seed_reading(&db).await;
     sqlx::query("ANALYZE").execute(db.pool()).await.unwrap();
     println!(
         "{}",
         serde_json::json!({"bench": "seed", "items": items, "users": users, "orgs": orgs,
             "grants": grant_rows.len(), "seconds": started.elapsed().as_secs_f64()})
     );
+}
+
+/// Every user of the first organisation has read about a third of the notifications that reach
+/// them and archived one in fifty of their archivable items: the per-user corrections of the
+/// counts are then realistic, not empty.
+async fn seed_reading(db: &Db) {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO item_states (user_id, item_id, read_at, archived_at, category, audience_roles, due_at, item_open) \
+         SELECT g.user_id, i.id, $1, CASE WHEN i.category <> 'mandatory' AND (i.created_at / 1000) % 50 = 0 THEN $1 END, \
+           i.category, i.audience_roles, i.due_at, 1 \
+         FROM users u JOIN role_grants g ON g.user_id = u.id \
+         JOIN item_audience_roles ar ON ar.role = g.role JOIN items i ON i.id = ar.item_id AND i.org_id = u.org_id \
+         WHERE u.org_id = 'org0' AND ((i.kind = 'notification' AND (i.created_at / 1000) % 3 = 0) \
+           OR (i.category <> 'mandatory' AND (i.created_at / 1000) % 50 = 0)) \
+         ON CONFLICT (user_id, item_id) DO NOTHING",
+    )
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .unwrap();
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

@@ -30,3 +30,18 @@ CREATE INDEX items_open_by_due ON items (org_id, status, (COALESCE(due_at, 90000
 -- Overdue counts: open actions past due, grouped by key without touching the table.
 CREATE INDEX items_open_actions_due ON items (org_id, due_at, audience_roles, category)
     WHERE kind = 'action' AND status = 'open';
+
+-- A user's read and archived items carry what the counts need of the item (its category, role
+-- key and due date never change; whether it is still open is kept in step by completing and
+-- cancelling), so the per-user corrections of the counts read one index, not the items.
+ALTER TABLE item_states ADD COLUMN category TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_states ADD COLUMN audience_roles TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_states ADD COLUMN due_at BIGINT;
+ALTER TABLE item_states ADD COLUMN item_open BIGINT NOT NULL DEFAULT 1;
+UPDATE item_states SET
+    category = (SELECT i.category FROM items i WHERE i.id = item_states.item_id),
+    audience_roles = (SELECT i.audience_roles FROM items i WHERE i.id = item_states.item_id),
+    due_at = (SELECT i.due_at FROM items i WHERE i.id = item_states.item_id),
+    item_open = (SELECT CASE WHEN i.status = 'open' THEN 1 ELSE 0 END FROM items i WHERE i.id = item_states.item_id);
+CREATE INDEX item_states_for_counts ON item_states (user_id, item_open, audience_roles, category, due_at, read_at, archived_at);
+CREATE INDEX item_states_by_item ON item_states (item_id);

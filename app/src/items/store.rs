@@ -337,6 +337,10 @@ pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<Ap
         .execute(&mut *tx)
         .await?;
     count_open(&mut tx, &org_id, &key, category, -1).await?;
+    sqlx::query("UPDATE item_states SET item_open = 0 WHERE item_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     // Email about an action that is no longer open (its first email or a reminder) is moot.
     sqlx::query(
         "UPDATE outbox SET status = 'skipped', locked_until = NULL WHERE item_id = $1 AND status = 'pending'",
@@ -575,11 +579,11 @@ struct FactsRow {
 }
 
 impl FactsRow {
-    fn facts(&self) -> ItemFacts {
+    fn facts(&self, now: i64) -> ItemFacts {
         ItemFacts {
             category: Category::parse(&self.category).unwrap_or(Category::Transactional),
             open: self.status == Status::Open.as_str(),
-            due_at: self.due_at,
+            overdue: self.due_at.is_some_and(|d| d < now),
             read: self.read_at.is_some(),
             archived: self.archived_at.is_some(),
         }
@@ -627,20 +631,36 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
     .fetch_all(db.pool())
     .await?;
     for row in named.iter().filter(|r| !key_reaches(&r.audience_roles, &roles)) {
-        tally.add_item(row.facts(), now, 1);
+        tally.add_item(row.facts(now), 1);
     }
-    let touched: Vec<FactsRow> = sqlx::query_as(
-        "SELECT i.category, i.status, i.due_at, i.audience_roles, s.read_at, s.archived_at \
-         FROM item_states s JOIN items i ON i.id = s.item_id \
-         WHERE s.user_id = $1 AND i.org_id = $2 AND i.status = 'open' \
-         AND (s.archived_at IS NOT NULL OR (s.read_at IS NOT NULL AND i.kind = 'notification'))",
+    // The user's own read and archived open items, grouped: one index range, a few dozen rows.
+    let touched: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT audience_roles, category, \
+           CAST(CASE WHEN read_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS was_read, \
+           CAST(CASE WHEN archived_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS was_archived, \
+           CAST(CASE WHEN due_at < $2 THEN 1 ELSE 0 END AS BIGINT) AS late, COUNT(*) \
+         FROM item_states WHERE user_id = $1 AND item_open = 1 \
+           AND (archived_at IS NOT NULL OR (read_at IS NOT NULL AND category IN ('transactional', 'promotional'))) \
+         GROUP BY audience_roles, category, was_read, was_archived, late",
     )
     .bind(&reader.user_id)
-    .bind(&reader.org_id)
+    .bind(now)
     .fetch_all(db.pool())
     .await?;
-    for row in touched.iter().filter(|r| key_reaches(&r.audience_roles, &roles)) {
-        tally.correct(row.facts(), now);
+    for (key, category, read, archived, late, n) in touched {
+        let Some(category) = Category::parse(&category) else {
+            continue;
+        };
+        if key_reaches(&key, &roles) {
+            let facts = ItemFacts {
+                category,
+                open: true,
+                overdue: late == 1,
+                read: read == 1,
+                archived: archived == 1,
+            };
+            tally.correct(facts, n);
+        }
     }
     Ok(tally.counts())
 }
@@ -683,12 +703,16 @@ pub async fn apply(
     let mut tx = db.begin_write().await?;
     let (sql, stamped) = match action {
         UserAction::Read => (
-            "INSERT INTO item_states (user_id, item_id, read_at) VALUES ($1, $2, $3) \
+            "INSERT INTO item_states (user_id, item_id, read_at, category, audience_roles, due_at, item_open) \
+             SELECT $1, i.id, $3, i.category, i.audience_roles, i.due_at, \
+               CAST(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
              ON CONFLICT (user_id, item_id) DO UPDATE SET read_at = COALESCE(item_states.read_at, excluded.read_at)",
             true,
         ),
         UserAction::Archive => (
-            "INSERT INTO item_states (user_id, item_id, archived_at) VALUES ($1, $2, $3) \
+            "INSERT INTO item_states (user_id, item_id, archived_at, category, audience_roles, due_at, item_open) \
+             SELECT $1, i.id, $3, i.category, i.audience_roles, i.due_at, \
+               CAST(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
              ON CONFLICT (user_id, item_id) DO UPDATE SET archived_at = excluded.archived_at",
             true,
         ),
@@ -765,11 +789,11 @@ impl PublishedItem {
     }
 
     /// What the item adds to the counts of a reader it reaches.
-    pub fn facts(&self) -> ItemFacts {
+    pub fn facts(&self, now: i64) -> ItemFacts {
         ItemFacts {
             category: Category::parse(&self.row.category).unwrap_or(Category::Transactional),
             open: self.row.status == Status::Open.as_str(),
-            due_at: self.row.due_at,
+            overdue: self.row.due_at.is_some_and(|d| d < now),
             read: false,
             archived: false,
         }
@@ -808,7 +832,7 @@ pub fn published_message(
         return None;
     }
     let mut tally = Tally::from(counts);
-    tally.add_item(item.facts(), now_ms(), 1);
+    tally.add_item(item.facts(now_ms()), 1);
     Some(LiveMessage {
         changes: vec![Change::ItemAdded {
             item: item.view(&reader.language),

@@ -26,7 +26,8 @@ pub fn key_reaches(key: &str, roles: &[String]) -> bool {
 pub struct ItemFacts {
     pub category: Category,
     pub open: bool,
-    pub due_at: Option<i64>,
+    /// An action past its due date (now).
+    pub overdue: bool,
     pub read: bool,
     pub archived: bool,
 }
@@ -76,24 +77,25 @@ impl Tally {
         self.counts.overdue_actions += n;
     }
 
-    /// One item, in the state given, that the totals do not hold (named directly).
-    pub fn add_item(&mut self, item: ItemFacts, now: i64, sign: i64) {
+    /// `n` items alike, in the state given, that the totals do not hold (named directly);
+    /// a negative `n` takes them away.
+    pub fn add_item(&mut self, item: ItemFacts, n: i64) {
         if item.archived || !item.open {
             return;
         }
-        self.add_open(item.category, sign);
-        if item.category.kind() == Kind::Action && item.due_at.is_some_and(|d| d < now) {
-            self.add_overdue(sign);
+        self.add_open(item.category, n);
+        if item.category.kind() == Kind::Action && item.overdue {
+            self.add_overdue(n);
         }
         if item.read && item.category.kind() == Kind::Notification {
-            self.counts.unread_notifications -= sign;
+            self.counts.unread_notifications -= n;
         }
     }
 
-    /// Replaces the untouched item the totals hold by the reader's own state of it.
-    pub fn correct(&mut self, item: ItemFacts, now: i64) {
-        self.add_item(item.untouched(), now, -1);
-        self.add_item(item, now, 1);
+    /// Replaces `n` untouched items alike, which the totals hold, by the reader's own state.
+    pub fn correct(&mut self, item: ItemFacts, n: i64) {
+        self.add_item(item.untouched(), -n);
+        self.add_item(item, n);
     }
 
     pub fn counts(self) -> Counts {
@@ -105,13 +107,11 @@ impl Tally {
 mod tests {
     use super::*;
 
-    const NOW: i64 = 1_000_000;
-
     fn facts(category: Category) -> ItemFacts {
         ItemFacts {
             category,
             open: true,
-            due_at: category.kind().eq(&Kind::Action).then_some(NOW + 1),
+            overdue: false,
             read: false,
             archived: false,
         }
@@ -158,15 +158,15 @@ mod tests {
                 read: true,
                 ..facts(Category::Transactional)
             },
-            NOW,
+            1,
         );
         t.correct(
             ItemFacts {
                 archived: true,
-                due_at: Some(NOW - 1),
+                overdue: true,
                 ..facts(Category::Recommended)
             },
-            NOW,
+            1,
         );
         let c = t.counts();
         assert_eq!((c.transactional, c.unread_notifications), (2, 1));
@@ -182,18 +182,17 @@ mod tests {
                 archived: true,
                 ..facts(Category::Mandatory)
             },
-            NOW,
+            3,
         );
         assert_eq!(t.counts(), Counts::default());
         t.add_item(
             ItemFacts {
-                due_at: Some(NOW - 5),
+                overdue: true,
                 ..facts(Category::Mandatory)
             },
-            NOW,
-            1,
+            2,
         );
         let c = t.counts();
-        assert_eq!((c.pending_actions, c.mandatory, c.overdue_actions), (1, 1, 1));
+        assert_eq!((c.pending_actions, c.mandatory, c.overdue_actions), (2, 2, 2));
     }
 }

@@ -1,0 +1,250 @@
+//! The publish path: items accepted per second through the REST API, and the time from a
+//! `201 Created` to the event at every connected live stream.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use app::api_keys::{self, Scope};
+use app::db::Db;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::{CATEGORIES, ROLES, WORKSPACES, percentile};
+
+/// Producers publish with their own keys; the API's rate limit is per key.
+const KEYS: usize = 8;
+/// The text every benchmark item's title starts with, followed by its number.
+const MARK: &str = "Bench mark ";
+/// Loopback source addresses used in turn, so more streams fit than one address has ports.
+const STREAMS_PER_SOURCE: usize = 20_000;
+
+async fn producer_keys(db: &Db) -> Vec<String> {
+    let mut keys = Vec::new();
+    for k in 0..KEYS {
+        let (_, secret) = api_keys::create(db, &format!("bench producer {k}"), Scope::Platform)
+            .await
+            .unwrap();
+        keys.push(secret);
+    }
+    keys
+}
+
+/// A valid item for `org` with the given title, reaching every role of the org.
+fn item(rng: &mut StdRng, org: &str, title: &str, everyone: bool) -> serde_json::Value {
+    let category = CATEGORIES[rng.gen_range(0..4)];
+    let action = matches!(category, "mandatory" | "recommended");
+    let roles: Vec<&str> = if everyone {
+        ROLES.to_vec()
+    } else {
+        vec![ROLES[rng.gen_range(0..ROLES.len())]]
+    };
+    let mut body = serde_json::json!({
+        "kind": if action { "action" } else { "notification" },
+        "category": category,
+        "org_id": org,
+        "workspace": WORKSPACES[rng.gen_range(0..WORKSPACES.len())],
+        "audience": {"roles": roles, "user_ids": []},
+        "title": {"en": title, "nl": title},
+        "body": {"en": "Published by the benchmark."},
+        "link": "/action-center",
+    });
+    if action {
+        body["due_at"] = "2031-01-01T00:00:00Z".into();
+    }
+    body
+}
+
+fn http_client(concurrency: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap()
+}
+
+/// `concurrency` producers publish to random organisations for `seconds`.
+pub async fn throughput(url: &str, database_url: &str, seconds: u64, concurrency: usize, orgs: usize) {
+    let db = Db::connect(database_url).await.unwrap();
+    let keys = producer_keys(&db).await;
+    let http = http_client(concurrency);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..concurrency {
+        let (http, url, key) = (http.clone(), url.to_string(), keys[c % KEYS].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(c as u64);
+            let mut times = Vec::new();
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let org = format!("org{}", rng.gen_range(0..orgs));
+                let body = item(&mut rng, &org, &format!("Published {c}-{n}"), false);
+                n += 1;
+                let t = Instant::now();
+                let res = http
+                    .post(format!("{url}/api/v1/items"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    res.status().as_u16(),
+                    201,
+                    "{}",
+                    res.text().await.unwrap_or_default()
+                );
+                let _ = res.bytes().await;
+                times.push(t.elapsed());
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    println!(
+        "{}",
+        serde_json::json!({"bench": "publish", "concurrency": concurrency, "keys": KEYS,
+            "items": times.len(), "seconds": elapsed, "items_per_second": times.len() as f64 / elapsed,
+            "p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99)})
+    );
+}
+
+/// Resident memory of a process, in bytes.
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// Opens `streams` live streams as the users of the first organisation, measures the server's
+/// memory once they are all idle, then publishes `publishes` items to that organisation (one at
+/// a time) and times each from its `201` to its arrival at every stream.
+pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: usize, publishes: usize) {
+    let db = Db::connect(database_url).await.unwrap();
+    let users: Vec<(String,)> = sqlx::query_as("SELECT id FROM users WHERE org_id = 'org0' ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let mut cookies = Vec::new();
+    for (user,) in &users {
+        let token = app::auth::session::open(&db, user).await.unwrap();
+        cookies.push(format!("ac_session={token}"));
+    }
+    let server: SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("the url is http://IP:PORT");
+    let before = resident_bytes(server_pid);
+
+    let ready = Arc::new(AtomicUsize::new(0));
+    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(usize, Instant)>();
+    let opening = Arc::new(Semaphore::new(256));
+    let open_started = Instant::now();
+    for s in 0..streams {
+        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (s / STREAMS_PER_SOURCE) as u8));
+        let cookie = cookies[s % cookies.len()].clone();
+        let (ready, arrivals_tx, opening) = (ready.clone(), arrivals_tx.clone(), opening.clone());
+        tokio::spawn(async move {
+            let permit = opening.acquire_owned().await.unwrap();
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::new(source, 0)).unwrap();
+            let mut conn = socket.connect(server).await.expect("connect a stream");
+            let request = format!(
+                "GET /api/live HTTP/1.1\r\nHost: {server}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
+            );
+            conn.write_all(request.as_bytes()).await.unwrap();
+            let mut permit = Some(permit);
+            let mut buf = vec![0u8; 8192];
+            let mut text = String::new();
+            loop {
+                let n = match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let now = Instant::now();
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if permit.is_some() && text.contains("\ndata:") {
+                    permit = None;
+                    ready.fetch_add(1, Ordering::SeqCst);
+                }
+                // Each event is one write, so a title arrives whole.
+                while let Some(at) = text.find(MARK) {
+                    let digits: String = text[at + MARK.len()..]
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    if let Ok(mark) = digits.parse() {
+                        let _ = arrivals_tx.send((mark, now));
+                    }
+                    text.drain(..at + MARK.len() + digits.len());
+                }
+                if text.len() > 4096 {
+                    text.drain(..text.len() - 64);
+                }
+            }
+        });
+    }
+    drop(arrivals_tx);
+    let wait_until = Instant::now() + Duration::from_secs(120);
+    while ready.load(Ordering::SeqCst) < streams && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let open_seconds = open_started.elapsed().as_secs_f64();
+    let held = ready.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = resident_bytes(server_pid);
+
+    let keys = producer_keys(&db).await;
+    let http = http_client(1);
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut accepted = HashMap::new();
+    for mark in 0..publishes {
+        let body = item(&mut rng, "org0", &format!("{MARK}{mark}"), true);
+        let res = http
+            .post(format!("{url}/api/v1/items"))
+            .bearer_auth(&keys[0])
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let at = Instant::now();
+        assert_eq!(res.status().as_u16(), 201);
+        accepted.insert(mark, at);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut delays = Vec::new();
+    let expected = held * publishes;
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while delays.len() < expected {
+        let Ok(Some((mark, at))) = tokio::time::timeout_at(give_up.into(), arrivals.recv()).await else {
+            break;
+        };
+        if let Some(sent) = accepted.get(&mark) {
+            delays.push(at.saturating_duration_since(*sent));
+        }
+    }
+    delays.sort();
+    println!(
+        "{}",
+        serde_json::json!({"bench": "streams", "streams": streams, "held": held, "users": users.len(),
+            "open_seconds": open_seconds, "rss_before": before, "rss_idle": idle,
+            "bytes_per_stream": (idle.saturating_sub(before)) as f64 / held.max(1) as f64,
+            "publishes": publishes, "deliveries": delays.len(), "expected": expected,
+            "p50_ms": percentile(&delays, 0.5), "p99_ms": percentile(&delays, 0.99),
+            "max_ms": delays.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)})
+    );
+}
