@@ -620,7 +620,15 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
         if p.due_at.is_some() && next(2) == 0 {
             p.due_at = Some("2021-06-01T00:00:00Z".into());
         }
-        published.push((publish(db, p).await, category));
+        let (stored, _) = items::publish(db, &valid(db, p).await, None, "test")
+            .await
+            .unwrap();
+        assert_eq!(
+            Some(&stored),
+            items::get(db, &stored.id).await.unwrap().as_ref(),
+            "as read back"
+        );
+        published.push((stored.id, category));
     }
     agree(db, &readers, "after publishing").await;
     for (id, category) in &published {

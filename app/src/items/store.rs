@@ -89,9 +89,9 @@ pub async fn publish(
             }
         }
         match insert(db, item, &fingerprint, api_key_id, actor).await {
-            Ok(id) => {
+            Ok((id, now)) => {
                 db.announce_change(&item.org_id);
-                return Ok((get(db, &id).await?.ok_or(ItemError::NotFound)?, true));
+                return Ok((as_stored(item, id, now), true));
             }
             Err(ItemError::Db(DbError::Duplicate(_))) if item.idempotency_key.is_some() => continue,
             Err(e) => return Err(e),
@@ -106,7 +106,7 @@ async fn insert(
     fingerprint: &str,
     api_key_id: Option<&str>,
     actor: &str,
-) -> Result<String, ItemError> {
+) -> Result<(String, i64), ItemError> {
     let mut tx = db.begin_write().await?;
     // Inside the transaction's own connection: asking the pool for a second one while holding
     // the write lock starves the pool under concurrent publishes.
@@ -186,7 +186,32 @@ async fn insert(
     .await?;
     live::append(&mut tx, db, &item.org_id, None, LogKind::Published, &id).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok((id, now))
+}
+
+/// The item just stored, as `get` would read it back (without reading it back).
+fn as_stored(item: &ValidItem, id: String, now: i64) -> ApiItem {
+    let mut user_ids = item.user_ids.clone();
+    user_ids.sort();
+    ApiItem {
+        id,
+        kind: item.kind(),
+        category: item.category,
+        org_id: item.org_id.clone(),
+        workspace: item.workspace.clone(),
+        audience: Audience {
+            roles: item.roles.iter().cloned().collect(),
+            user_ids,
+        },
+        title: item.title.clone(),
+        body: item.body.clone(),
+        link: item.link.clone(),
+        due_at: item.due_at.map(format_time),
+        status: Status::Open,
+        idempotency_key: item.idempotency_key.clone(),
+        created_at: format_time(now),
+        updated_at: format_time(now),
+    }
 }
 
 /// Moves the org's open-item total of a role key and category by `delta` (the row stays at 0).
@@ -947,7 +972,7 @@ pub async fn recipients(db: &Db, item_id: &str) -> Result<BTreeSet<String>, DbEr
 
 /// Stores an item directly (demo seeding and tests), bypassing the producer API.
 pub async fn insert_direct(db: &Db, item: &ValidItem) -> Result<String, ItemError> {
-    let id = insert(db, item, &item.fingerprint(), None, "demo").await?;
+    let (id, _) = insert(db, item, &item.fingerprint(), None, "demo").await?;
     db.announce_change(&item.org_id);
     Ok(id)
 }
