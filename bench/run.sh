@@ -92,5 +92,5 @@ done
 wasm="$ROOT/target/site/pkg/action-center.wasm"
 python3 "$ROOT/bench/report.py" "$results" "$OUT" "$(nproc)" "$(free -g | awk '/^Mem:/{print $2}') GiB" \
     "$(date -u +%Y-%m-%d)" "$(stat -c %s "$wasm")" "$(stat -c %s "$wasm.br")" \
-    "BENCH_ITEMS=$ITEMS BENCH_USERS=$USERS BENCH_ORGS=$ORGS BENCH_SECONDS=$SECONDS_EACH BENCH_CONCURRENCY=$CONCURRENCY BENCH_IDLE_STREAMS=$IDLE_STREAMS BENCH_DELIVERY_STREAMS=$DELIVERY_STREAMS ./bench/run.sh"
+    "BENCH_ITEMS=$ITEMS BENCH_USERS=$USERS BENCH_ORGS=$ORGS BENCH_SECONDS=$SECONDS_EACH BENCH_CONCURRENCY=$CONCURRENCY BENCH_IDLE_STREAMS=${BENCH_IDLE_STREAMS:-50000} BENCH_DELIVERY_STREAMS=$DELIVERY_STREAMS ./bench/run.sh"
 cat "$OUT"

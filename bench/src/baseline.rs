@@ -139,6 +139,15 @@ pub async fn explain(database_url: &str) {
         .collect::<Vec<_>>()
         .join(", ");
     let now = now_ms();
+    let list = |filter: &str, order: &str| {
+        format!(
+            "SELECT i.id, i.title, s.read_at FROM items i \
+             LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = '{USER}' \
+             WHERE i.org_id = '{ORG}' AND (i.audience_roles IN ({keys}) OR \
+             EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = i.id AND au.user_id = '{USER}')) \
+             AND (s.archived_at IS NULL) AND i.status = 'open' {filter} ORDER BY {order} LIMIT 51"
+        )
+    };
     let statements = [
         (
             "counts: the org's totals per role key",
@@ -167,23 +176,13 @@ pub async fn explain(database_url: &str) {
         ),
         (
             "list: newest first, 50 items",
-            format!(
-                "SELECT i.id, i.title, s.read_at FROM items i \
-                 LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = '{USER}' \
-                 WHERE i.org_id = '{ORG}' AND (i.audience_roles IN ({keys}) OR \
-                 EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = i.id AND au.user_id = '{USER}')) \
-                 AND (s.archived_at IS NULL) AND i.status = 'open' ORDER BY i.created_at DESC, i.id DESC LIMIT 51"
-            ),
+            list("", "i.created_at DESC, i.id DESC"),
         ),
         (
             "list: actions by due date, 50 items",
-            format!(
-                "SELECT i.id, i.title, s.read_at FROM items i \
-                 LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = '{USER}' \
-                 WHERE i.org_id = '{ORG}' AND (i.audience_roles IN ({keys}) OR \
-                 EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = i.id AND au.user_id = '{USER}')) \
-                 AND (s.archived_at IS NULL) AND i.status = 'open' AND i.kind = 'action' \
-                 ORDER BY COALESCE(i.due_at, 9000000000000000000) ASC, i.id ASC LIMIT 51"
+            list(
+                "AND i.kind = 'action'",
+                "COALESCE(i.due_at, 9000000000000000000) ASC, i.id ASC",
             ),
         ),
     ];

@@ -362,6 +362,17 @@ async fn seed_reading(db: &Db) {
     .unwrap();
 }
 
+/// Every client's timings, sorted, and the seconds the clients ran.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> (Vec<Duration>, f64) {
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await.unwrap());
+    }
+    times.sort();
+    (times, started.elapsed().as_secs_f64())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -433,13 +444,7 @@ async fn read(url: &str, email: &str, seconds: u64, concurrency: usize) {
             times
         }));
     }
-    let started = Instant::now();
-    let mut times = Vec::new();
-    for task in tasks {
-        times.extend(task.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    times.sort();
+    let (times, elapsed) = gather(tasks).await;
     println!(
         "{}",
         serde_json::json!({"bench": "read", "page_items": page_items, "concurrency": concurrency,

@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::{CATEGORIES, ROLES, WORKSPACES, percentile};
+use crate::{CATEGORIES, ROLES, WORKSPACES, gather, percentile};
 
 /// Producers publish with their own keys; the API's rate limit is per key.
 const KEYS: usize = 8;
@@ -73,7 +73,6 @@ pub async fn throughput(url: &str, database_url: &str, seconds: u64, concurrency
     let keys = producer_keys(&db).await;
     let http = http_client(concurrency);
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..concurrency {
         let (http, url, key) = (http.clone(), url.to_string(), keys[c % KEYS].clone());
@@ -105,12 +104,7 @@ pub async fn throughput(url: &str, database_url: &str, seconds: u64, concurrency
             times
         }));
     }
-    let mut times = Vec::new();
-    for task in tasks {
-        times.extend(task.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    times.sort();
+    let (times, elapsed) = gather(tasks).await;
     println!(
         "{}",
         serde_json::json!({"bench": "publish", "concurrency": concurrency, "keys": KEYS,
@@ -154,14 +148,20 @@ pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: us
     let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(usize, Instant)>();
     let opening = Arc::new(Semaphore::new(256));
     let open_started = Instant::now();
+    // A fresh block of loopback sources per run: the ports of an earlier run's streams may
+    // still be in TIME_WAIT.
+    let block = 1 + (std::process::id() % 250) as u8;
     for s in 0..streams {
-        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (s / STREAMS_PER_SOURCE) as u8));
+        let source = IpAddr::V4(Ipv4Addr::new(127, block, (s / STREAMS_PER_SOURCE) as u8, 1));
         let cookie = cookies[s % cookies.len()].clone();
         let (ready, arrivals_tx, opening) = (ready.clone(), arrivals_tx.clone(), opening.clone());
         tokio::spawn(async move {
             let permit = opening.acquire_owned().await.unwrap();
             let socket = TcpSocket::new_v4().unwrap();
-            socket.bind(SocketAddr::new(source, 0)).unwrap();
+            socket.set_reuseaddr(true).unwrap();
+            socket
+                .bind(SocketAddr::new(source, 0))
+                .expect("a local port for a stream");
             let mut conn = socket.connect(server).await.expect("connect a stream");
             let request = format!(
                 "GET /api/live HTTP/1.1\r\nHost: {server}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"

@@ -412,7 +412,7 @@ fn bind_all<'q, O>(
     q
 }
 
-#[derive(FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 struct ViewRow {
     id: String,
     category: String,
@@ -773,17 +773,11 @@ pub struct PublishedItem {
     named: Vec<String>,
 }
 
+/// The item's row as a list shows it to a reader who has not touched it, and its role key.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 struct PublishedRow {
-    id: String,
-    category: String,
-    workspace: String,
-    title: String,
-    body: String,
-    link: Option<String>,
-    due_at: Option<i64>,
-    status: String,
-    created_at: i64,
+    #[sqlx(flatten)]
+    view: ViewRow,
     audience_roles: String,
 }
 
@@ -795,30 +789,15 @@ impl PublishedItem {
 
     /// The item as a reader who has not touched it yet sees it.
     pub fn view(&self, language: &str) -> ItemView {
-        let r = &self.row;
-        ViewRow {
-            id: r.id.clone(),
-            category: r.category.clone(),
-            workspace: r.workspace.clone(),
-            title: r.title.clone(),
-            body: r.body.clone(),
-            link: r.link.clone(),
-            due_at: r.due_at,
-            status: r.status.clone(),
-            created_at: r.created_at,
-            read_at: None,
-            archived_at: None,
-            sort_key: r.created_at,
-        }
-        .into_view(language)
+        self.row.view.clone().into_view(language)
     }
 
     /// What the item adds to the counts of a reader it reaches.
     pub fn facts(&self, now: i64) -> ItemFacts {
         ItemFacts {
-            category: Category::parse(&self.row.category).unwrap_or(Category::Transactional),
-            open: self.row.status == Status::Open.as_str(),
-            overdue: self.row.due_at.is_some_and(|d| d < now),
+            category: Category::parse(&self.row.view.category).unwrap_or(Category::Transactional),
+            open: self.row.view.status == Status::Open.as_str(),
+            overdue: self.row.view.due_at.is_some_and(|d| d < now),
             read: false,
             archived: false,
         }
@@ -827,10 +806,12 @@ impl PublishedItem {
 
 /// Reads a published item for the live streams (`None` if it no longer exists).
 pub async fn published_item(db: &Db, item_id: &str) -> Result<Option<PublishedItem>, DbError> {
-    let row: Option<PublishedRow> = sqlx::query_as(
-        "SELECT id, category, workspace, title, body, link, due_at, status, created_at, audience_roles \
-         FROM items WHERE id = $1",
-    )
+    // The join matches no row (every state has a user): the state of a reader who has not
+    // touched the item, typed as the list query's.
+    let row: Option<PublishedRow> = sqlx::query_as(&format!(
+        "SELECT {VIEW_COLUMNS}, i.created_at AS sort_key, i.audience_roles FROM items i \
+         LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id IS NULL WHERE i.id = $1"
+    ))
     .bind(item_id)
     .fetch_optional(db.pool())
     .await?;
@@ -853,7 +834,7 @@ pub fn published_message(
     roles: &[String],
     counts: Counts,
 ) -> Option<LiveMessage> {
-    if !item.reaches(&reader.user_id, roles) || item.row.status != Status::Open.as_str() {
+    if !item.reaches(&reader.user_id, roles) || item.row.view.status != Status::Open.as_str() {
         return None;
     }
     let mut tally = Tally::from(counts);
