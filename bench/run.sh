@@ -89,6 +89,8 @@ for backend in sqlite postgres; do
     stop_server
 done
 
+# The raw results beside the report, for anyone who wants other figures from the same run.
+cp "$results" "$ROOT/docs/benchmarks.jsonl"
 wasm="$ROOT/target/site/pkg/action-center.wasm"
 python3 "$ROOT/bench/report.py" "$results" "$OUT" "$(nproc)" "$(free -g | awk '/^Mem:/{print $2}') GiB" \
     "$(date -u +%Y-%m-%d)" "$(stat -c %s "$wasm")" "$(stat -c %s "$wasm.br")" \

@@ -3,8 +3,9 @@
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+// Keys are stored like session tokens: only their SHA-256.
+use crate::auth::session::token_hash as hash;
 use crate::db::{Db, DbError, now_ms};
 
 /// The demo platform key of spec §7; it is accepted only while the server runs in demo mode.
@@ -31,10 +32,6 @@ impl ApiKey {
             Scope::Org(own) => own == org_id,
         }
     }
-}
-
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Creates a key and returns it with its secret, which is not stored and cannot be shown again.
