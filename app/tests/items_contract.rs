@@ -23,7 +23,6 @@ contract!(
     the_live_log_tells_each_user_what_changed_for_them,
     counts_and_lists_agree_with_a_scan_of_every_item,
     many_concurrent_publishes_all_land,
-    a_shared_publication_reads_as_the_stream_message_it_replaces,
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
@@ -670,33 +669,4 @@ async fn many_concurrent_publishes_all_land(db: &Db) {
         assert!(result.unwrap().1, "created");
     }
     assert_eq!(items::counts(db, &r).await.unwrap().transactional, 40);
-}
-
-/// The live fast path splices one shared JSON change into each stream's message: the text
-/// must be what serialising the whole message gives, in each reader's language.
-async fn a_shared_publication_reads_as_the_stream_message_it_replaces(db: &Db) {
-    let (_, en) = member(db, "litware", "en@litware.test", &["billing_admin"]).await;
-    let (_, mut nl) = member(db, "litware", "nl@litware.test", &["billing_admin"]).await;
-    nl.language = "nl".into();
-    let (_, outsider) = member(db, "litware", "x@litware.test", &["sales_agent"]).await;
-    let id = publish(db, payload("litware", "recommended", &["billing_admin"], "Renew")).await;
-    let shared = items::published_item(db, &id).await.unwrap().unwrap();
-    let roles = ["billing_admin".to_string()];
-    for reader in [&en, &nl, &en] {
-        let before = items::Counts {
-            pending_actions: 3,
-            ..Default::default()
-        };
-        let msg = items::published_message(&shared, reader, &roles, before).unwrap();
-        let whole = live::LiveMessage {
-            changes: vec![Change::ItemAdded {
-                item: items::view(db, reader, &id).await.unwrap().unwrap(),
-            }],
-            counts: msg.counts,
-        };
-        assert_eq!(msg.to_json(), serde_json::to_string(&whole).unwrap());
-        assert_eq!((msg.counts.pending_actions, msg.counts.recommended), (4, 1));
-    }
-    let sales = ["sales_agent".to_string()];
-    assert!(items::published_message(&shared, &outsider, &sales, Default::default()).is_none());
 }

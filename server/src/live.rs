@@ -334,8 +334,7 @@ impl Feed {
                     if let Some(msg) = items::published_message(item, &self.reader, &self.roles, self.counts)
                     {
                         self.counts = msg.counts;
-                        let event = Event::default().id(entry.id.to_string()).data(msg.to_json());
-                        self.queue.push_back(event);
+                        self.queue.push_back(message(entry.id, &msg));
                     }
                     self.last_id = entry.id;
                 }

@@ -766,13 +766,11 @@ pub async fn apply(
 
 /// A just-published item as every live stream of its org needs it: read once per instance
 /// and shared, so a publish costs no query per connected stream.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedItem {
     row: PublishedRow,
     /// The users the item names directly.
     named: Vec<String>,
-    /// The "item added" change as JSON, per reader language: serialised once, not per stream.
-    added: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<str>>>,
 }
 
 /// The item's row as a list shows it to a reader who has not touched it, and its role key.
@@ -825,24 +823,7 @@ pub async fn published_item(db: &Db, item_id: &str) -> Result<Option<PublishedIt
     Ok(Some(PublishedItem {
         row,
         named: named.into_iter().map(|n| n.0).collect(),
-        added: Default::default(),
     }))
-}
-
-/// A publication as one stream's message: the shared change and the reader's new counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishedMessage {
-    /// `Change::ItemAdded` as JSON.
-    pub change: std::sync::Arc<str>,
-    pub counts: Counts,
-}
-
-impl PublishedMessage {
-    /// The message as `LiveMessage` serialises it, splicing in the shared change.
-    pub fn to_json(&self) -> String {
-        let counts = serde_json::to_string(&self.counts).unwrap_or_default();
-        format!("{{\"changes\":[{}],\"counts\":{counts}}}", self.change)
-    }
 }
 
 /// The reader's stream message for a published item, from the shared copy and the reader's
@@ -852,26 +833,16 @@ pub fn published_message(
     reader: &Reader,
     roles: &[String],
     counts: Counts,
-) -> Option<PublishedMessage> {
+) -> Option<LiveMessage> {
     if !item.reaches(&reader.user_id, roles) || item.row.view.status != Status::Open.as_str() {
         return None;
     }
     let mut tally = Tally::from(counts);
     tally.add_item(item.facts(now_ms()), 1);
-    let change = {
-        let mut added = item.added.lock().unwrap_or_else(|e| e.into_inner());
-        added
-            .entry(reader.language.clone())
-            .or_insert_with(|| {
-                let change = Change::ItemAdded {
-                    item: item.view(&reader.language),
-                };
-                serde_json::to_string(&change).unwrap_or_default().into()
-            })
-            .clone()
-    };
-    Some(PublishedMessage {
-        change,
+    Some(LiveMessage {
+        changes: vec![Change::ItemAdded {
+            item: item.view(&reader.language),
+        }],
         counts: tally.counts(),
     })
 }
