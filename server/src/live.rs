@@ -268,7 +268,7 @@ impl Feed {
                     return Some((Ok(event), feed));
                 }
                 let step = if catch_up {
-                    Box::pin(feed.catch_up()).await.map(|_| true)
+                    feed.catch_up().await.map(|_| true)
                 } else {
                     feed.next_batch().await
                 };
@@ -306,19 +306,17 @@ impl Feed {
     }
 
     /// Waits for the next shared batch and applies it; false when the server shuts down.
-    /// The database paths are boxed: an idle stream's future then stays small (its size is
-    /// that of its largest state, and sqlx's futures are large), which is memory per stream.
     async fn next_batch(&mut self) -> Result<bool, DbError> {
         let batch = match self.batches.recv().await {
             Ok(batch) => batch,
             Err(RecvError::Lagged(_)) => {
-                Box::pin(self.catch_up()).await?;
+                self.catch_up().await?;
                 return Ok(true);
             }
             Err(RecvError::Closed) => return Ok(false),
         };
         if batch.after > self.last_id {
-            Box::pin(self.catch_up()).await?;
+            self.catch_up().await?;
         }
         for shared in &batch.entries {
             let entry = &shared.entry;
@@ -338,7 +336,7 @@ impl Feed {
                     }
                     self.last_id = entry.id;
                 }
-                _ => Box::pin(self.apply_from_db(entry)).await?,
+                _ => self.apply_from_db(entry).await?,
             }
         }
         Ok(true)
