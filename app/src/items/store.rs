@@ -606,12 +606,21 @@ struct FactsRow {
 impl FactsRow {
     fn facts(&self, now: i64) -> ItemFacts {
         ItemFacts {
-            category: Category::parse(&self.category).unwrap_or(Category::Transactional),
-            open: self.status == Status::Open.as_str(),
-            overdue: self.due_at.is_some_and(|d| d < now),
             read: self.read_at.is_some(),
             archived: self.archived_at.is_some(),
+            ..untouched_facts(&self.category, &self.status, self.due_at, now)
         }
+    }
+}
+
+/// An item's facts, as stored, for a reader who has not touched it.
+fn untouched_facts(category: &str, status: &str, due_at: Option<i64>, now: i64) -> ItemFacts {
+    ItemFacts {
+        category: Category::parse(category).unwrap_or(Category::Transactional),
+        open: status == Status::Open.as_str(),
+        overdue: due_at.is_some_and(|d| d < now),
+        read: false,
+        archived: false,
     }
 }
 
@@ -708,6 +717,17 @@ impl UserAction {
     }
 }
 
+/// Stamps `column` ($3) on the reader's ($1) state of an item ($2), creating the state with
+/// the item's facts the counts read (category, role key, due date, whether still open).
+fn stamp_state(column: &str, on_conflict: &str) -> String {
+    format!(
+        "INSERT INTO item_states (user_id, item_id, {column}, category, audience_roles, due_at, item_open) \
+         SELECT $1, i.id, $3, i.category, i.audience_roles, i.due_at, \
+           CAST(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
+         ON CONFLICT (user_id, item_id) DO UPDATE SET {column} = {on_conflict}"
+    )
+}
+
 /// Marks an item read, archived or unarchived for the reader. Refuses items that do not reach
 /// them (as not found) and archiving a mandatory action.
 pub async fn apply(
@@ -728,25 +748,16 @@ pub async fn apply(
     let mut tx = db.begin_write().await?;
     let (sql, stamped) = match action {
         UserAction::Read => (
-            "INSERT INTO item_states (user_id, item_id, read_at, category, audience_roles, due_at, item_open) \
-             SELECT $1, i.id, $3, i.category, i.audience_roles, i.due_at, \
-               CAST(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
-             ON CONFLICT (user_id, item_id) DO UPDATE SET read_at = COALESCE(item_states.read_at, excluded.read_at)",
+            stamp_state("read_at", "COALESCE(item_states.read_at, excluded.read_at)"),
             true,
         ),
-        UserAction::Archive => (
-            "INSERT INTO item_states (user_id, item_id, archived_at, category, audience_roles, due_at, item_open) \
-             SELECT $1, i.id, $3, i.category, i.audience_roles, i.due_at, \
-               CAST(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
-             ON CONFLICT (user_id, item_id) DO UPDATE SET archived_at = excluded.archived_at",
-            true,
-        ),
+        UserAction::Archive => (stamp_state("archived_at", "excluded.archived_at"), true),
         UserAction::Unarchive => (
-            "UPDATE item_states SET archived_at = NULL WHERE user_id = $1 AND item_id = $2",
+            "UPDATE item_states SET archived_at = NULL WHERE user_id = $1 AND item_id = $2".to_string(),
             false,
         ),
     };
-    let query = sqlx::query(sql).bind(&reader.user_id).bind(item_id);
+    let query = sqlx::query(&sql).bind(&reader.user_id).bind(item_id);
     let query = if stamped { query.bind(now) } else { query };
     query.execute(&mut *tx).await?;
     let subject = format!("{}:{item_id}", action.as_str());
@@ -794,13 +805,8 @@ impl PublishedItem {
 
     /// What the item adds to the counts of a reader it reaches.
     pub fn facts(&self, now: i64) -> ItemFacts {
-        ItemFacts {
-            category: Category::parse(&self.row.view.category).unwrap_or(Category::Transactional),
-            open: self.row.view.status == Status::Open.as_str(),
-            overdue: self.row.view.due_at.is_some_and(|d| d < now),
-            read: false,
-            archived: false,
-        }
+        let v = &self.row.view;
+        untouched_facts(&v.category, &v.status, v.due_at, now)
     }
 }
 

@@ -5,7 +5,7 @@
 use super::{Category, Counts, Kind};
 
 /// The separator of the roles in an audience key; role names are identifiers without it.
-const SEPARATOR: char = ',';
+const SEPARATOR: &str = ",";
 
 /// An item's target roles as one key: sorted, deduplicated, comma-separated ("" for none).
 pub fn audience_key<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
@@ -13,7 +13,7 @@ pub fn audience_key<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
     roles.sort_unstable();
     roles.dedup();
     debug_assert!(roles.iter().all(|r| !r.contains(SEPARATOR)));
-    roles.join(",")
+    roles.join(SEPARATOR)
 }
 
 /// Whether an item with this audience key reaches a holder of any of `roles`.
