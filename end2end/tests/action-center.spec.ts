@@ -192,10 +192,17 @@ test('bulk archive of selected notifications', async ({ page }) => {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const count = await page.getByTestId('item').count();
   expect(count).toBeGreaterThanOrEqual(2);
+  // The list hides archived items at once; a reload before the server answered would cancel
+  // the requests, so wait for both answers first.
+  let archived = 0;
+  page.on('response', (r) => {
+    if (r.url().includes('/api/items_archive') && r.ok()) archived += 1;
+  });
   await page.getByRole('checkbox', { name: 'Select Your offer was published to the marketplace' }).check();
   await page.getByRole('checkbox', { name: 'Select A customer accepted your referral' }).check();
   await page.getByRole('button', { name: 'Archive selected' }).click();
   await expect(page.getByTestId('item')).toHaveCount(count - 2);
+  await expect.poll(() => archived).toBe(2);
   await page.reload();
   await expect(page.getByTestId('item')).toHaveCount(count - 2);
 });
