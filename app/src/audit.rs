@@ -25,17 +25,50 @@ pub async fn record_in(
     subject: Option<&str>,
     detail: &serde_json::Value,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO audit_log (org_id, actor, action, subject, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org_id)
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(detail.to_string())
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
+    let entry = NewAuditEntry {
+        org_id,
+        actor,
+        action,
+        subject,
+        detail: detail.to_string(),
+    };
+    record_all_in(tx, std::slice::from_ref(&entry)).await
+}
+
+/// One entry to record.
+pub struct NewAuditEntry<'a> {
+    pub org_id: Option<&'a str>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: Option<&'a str>,
+    /// JSON.
+    pub detail: String,
+}
+
+/// `record_in` for several entries at once (one statement).
+pub async fn record_all_in(
+    tx: &mut Transaction<'_, Any>,
+    entries: &[NewAuditEntry<'_>],
+) -> Result<(), DbError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO audit_log (org_id, actor, action, subject, detail, at) VALUES {}",
+        crate::db::placeholders(entries.len(), 6)
+    );
+    let now = now_ms();
+    let mut query = sqlx::query(&sql);
+    for e in entries {
+        query = query
+            .bind(e.org_id)
+            .bind(e.actor)
+            .bind(e.action)
+            .bind(e.subject)
+            .bind(e.detail.as_str())
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -34,6 +34,9 @@ pub enum DbError {
     NotFound(String),
     #[error("database error: {0}")]
     Query(sqlx::Error),
+    /// One failure told to several callers (a batch of writes that failed as a whole).
+    #[error("database error: {0}")]
+    Failed(String),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -77,6 +80,27 @@ pub struct Db {
     changes: tokio::sync::broadcast::Sender<Arc<str>>,
     /// The URL it was opened with (PostgreSQL: the change listener opens its own connection).
     url: Arc<str>,
+}
+
+/// `rows` groups of `width` numbered placeholders, `($1, $2), ($3, $4)`, for a multi-row
+/// `VALUES` list that both engines accept.
+pub fn placeholders(rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// The PostgreSQL channel on which every instance hears about changes to event logs.

@@ -96,6 +96,15 @@ mod log {
     /// The log keeps this many entries per organisation (older ones are pruned).
     pub const LOG_KEEP_PER_ORG: i64 = 10_000;
 
+    /// One entry to append to the log.
+    pub struct NewEntry<'a> {
+        pub org_id: &'a str,
+        /// Set when the entry concerns one user only.
+        pub user_id: Option<&'a str>,
+        pub kind: LogKind,
+        pub subject: &'a str,
+    }
+
     /// Appends to the log inside the caller's transaction. On PostgreSQL an advisory lock per
     /// organisation makes ids commit in order, so a stream never skips one that commits late.
     pub async fn append(
@@ -106,29 +115,60 @@ mod log {
         kind: LogKind,
         subject: &str,
     ) -> Result<(), DbError> {
-        if db.backend() == crate::db::Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
-                .bind(format!("live:{org_id}"))
-                .execute(&mut **tx)
-                .await?;
+        let entry = NewEntry {
+            org_id,
+            user_id,
+            kind,
+            subject,
+        };
+        append_all(tx, db, std::slice::from_ref(&entry)).await
+    }
+
+    /// `append` for several entries at once (one statement). The organisations' locks are
+    /// taken in one order, so two transactions appending for the same organisations cannot
+    /// wait for each other.
+    pub async fn append_all(
+        tx: &mut Transaction<'_, Any>,
+        db: &Db,
+        entries: &[NewEntry<'_>],
+    ) -> Result<(), DbError> {
+        if entries.is_empty() {
+            return Ok(());
         }
-        sqlx::query(
-            "INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(kind.as_str())
-        .bind(subject)
-        .bind(now_ms())
-        .execute(&mut **tx)
-        .await?;
-        if db.backend() == crate::db::Backend::Postgres {
-            // Delivered on commit, to every instance listening (see `Db::relay_changes_from_other_instances`).
-            sqlx::query("SELECT pg_notify($1, $2)::text")
-                .bind(crate::db::CHANGES_CHANNEL)
-                .bind(org_id)
-                .execute(&mut **tx)
-                .await?;
+        let orgs: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.org_id).collect();
+        let postgres = db.backend() == crate::db::Backend::Postgres;
+        if postgres {
+            for org_id in &orgs {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
+                    .bind(format!("live:{org_id}"))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        let sql = format!(
+            "INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES {}",
+            crate::db::placeholders(entries.len(), 5)
+        );
+        let now = now_ms();
+        let mut query = sqlx::query(&sql);
+        for e in entries {
+            query = query
+                .bind(e.org_id)
+                .bind(e.user_id)
+                .bind(e.kind.as_str())
+                .bind(e.subject)
+                .bind(now);
+        }
+        query.execute(&mut **tx).await?;
+        if postgres {
+            for org_id in orgs {
+                // Delivered on commit, to every instance listening (see `Db::relay_changes_from_other_instances`).
+                sqlx::query("SELECT pg_notify($1, $2)::text")
+                    .bind(crate::db::CHANGES_CHANNEL)
+                    .bind(org_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -1,7 +1,10 @@
 //! What every request handler and server function shares.
 
+use std::sync::Arc;
+
 use crate::db::Db;
 use crate::email::Links;
+use crate::items::{CountsCache, Publisher};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -11,6 +14,10 @@ pub struct AppState {
     /// Whether the demo API key and demo sign-in hints are active (spec §7).
     pub demo_mode: bool,
     pub leptos_options: leptos::config::LeptosOptions,
+    /// Readers' badge counts, reused until their organisation changes (see `CountsCache`).
+    pub counts: Arc<CountsCache>,
+    /// Writes the producer API's publications in batches (see `Publisher`).
+    pub publisher: Publisher,
 }
 
 impl AppState {

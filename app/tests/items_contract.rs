@@ -7,7 +7,8 @@ use app::auth::password;
 use app::db::{Db, now_ms};
 use app::items::payload::{Audience, ItemPayload, ValidItem, validate};
 use app::items::{
-    self, Category, DAY_MS, DueState, ItemError, ItemFilter, Kind, Order, Reader, Status, UserAction,
+    self, Category, CountsCache, DAY_MS, DueState, ItemError, ItemFilter, Kind, Order, Reader, Status,
+    UserAction,
 };
 use app::live::{self, Change, Removal};
 use app::orgs::{self, NewUser, User};
@@ -22,6 +23,8 @@ contract!(
     counts_feed_the_badge_and_overview,
     the_live_log_tells_each_user_what_changed_for_them,
     counts_and_lists_agree_with_a_scan_of_every_item,
+    cached_counts_follow_the_clock,
+    a_batch_gives_each_item_what_publishing_it_alone_gives,
     many_concurrent_publishes_all_land,
 );
 
@@ -556,14 +559,26 @@ async fn listed(db: &Db, r: &Reader, filter: &ItemFilter) -> Vec<String> {
     }
 }
 
-async fn agree(db: &Db, readers: &[Reader], moment: &str) {
+/// Counts, the counts cache (kept across moments, as a server keeps it) and lists agree with a
+/// scan.
+async fn agree(db: &Db, cache: &CountsCache, readers: &[Reader], moment: &str) {
     for r in readers {
+        let scanned = scanned_counts(db, r).await;
         assert_eq!(
             items::counts(db, r).await.unwrap(),
-            scanned_counts(db, r).await,
+            scanned,
             "counts of {} {moment}",
             r.user_id
         );
+        let roles = orgs::roles_of(db, &r.user_id).await.unwrap();
+        for pass in ["made", "remembered"] {
+            assert_eq!(
+                cache.counts(db, r, &roles).await.unwrap(),
+                scanned,
+                "cached counts ({pass}) of {} {moment}",
+                r.user_id
+            );
+        }
         for order in [Order::Newest, Order::DueDate] {
             for (archived, include_closed) in [(false, false), (false, true), (true, false)] {
                 let filter = ItemFilter {
@@ -630,7 +645,8 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
         );
         published.push((stored.id, category));
     }
-    agree(db, &readers, "after publishing").await;
+    let cache = CountsCache::new();
+    agree(db, &cache, &readers, "after publishing").await;
     for (id, category) in &published {
         let r = &readers[next(4) as usize];
         let action = [UserAction::Read, UserAction::Archive, UserAction::Unarchive][next(3) as usize];
@@ -649,14 +665,37 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
             items::set_status(db, id, to, "test").await.unwrap();
         }
     }
-    agree(db, &readers, "after reading, archiving and closing").await;
+    agree(db, &cache, &readers, "after reading, archiving and closing").await;
     orgs::grant_role(db, &uc, "sales_agent", "test").await.unwrap();
     orgs::revoke_role(db, &ua, "billing_admin", "test").await.unwrap();
-    agree(db, &readers, "after role changes").await;
+    agree(db, &cache, &readers, "after role changes").await;
+}
+
+/// Remembered counts are not served past the moment an open action of the org falls due, even
+/// though nothing was written then.
+async fn cached_counts_follow_the_clock(db: &Db) {
+    let (_, r) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let roles = vec!["billing_admin".to_string()];
+    let cache = CountsCache::new();
+    let mut soon = payload("contoso", "mandatory", &["billing_admin"], "Due in a moment");
+    let due = now_ms() + 1500;
+    soon.due_at = Some(items::payload::format_time(due));
+    publish(db, soon).await;
+    let before = cache.counts(db, &r, &roles).await.unwrap();
+    assert_eq!((before.pending_actions, before.overdue_actions), (1, 0));
+    assert_eq!(cache.counts(db, &r, &roles).await.unwrap(), before);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (due - now_ms()).max(0) as u64 + 50,
+    ))
+    .await;
+    let after = cache.counts(db, &r, &roles).await.unwrap();
+    assert_eq!((after.pending_actions, after.overdue_actions), (1, 1));
+    assert_eq!(after, items::counts(db, &r).await.unwrap());
 }
 
 /// More concurrent publishes than the pool has connections: each holds its write transaction
-/// on one connection and needs no second one, so none waits for the pool to time out.
+/// on one connection and needs no second one, so none waits for the pool to time out. Through
+/// the publisher's queue, a burst is written in batches and every item lands once.
 async fn many_concurrent_publishes_all_land(db: &Db) {
     let (_, r) = member(db, "northwind", "a@northwind.test", &["billing_admin"]).await;
     let v = valid(
@@ -669,4 +708,107 @@ async fn many_concurrent_publishes_all_land(db: &Db) {
         assert!(result.unwrap().1, "created");
     }
     assert_eq!(items::counts(db, &r).await.unwrap().transactional, 40);
+
+    let publisher = items::Publisher::start(db.clone());
+    let queued = (0..200).map(|n| {
+        let mut item = v.clone();
+        // The last 50 repeat keys of the first 150: one item per key, however the batches fall.
+        item.idempotency_key = Some(format!("burst-{}", n % 150));
+        publisher.publish(items::Publication {
+            item,
+            api_key_id: None,
+            actor: "test".into(),
+        })
+    });
+    let results: Vec<_> = futures_util::future::join_all(queued)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let created = results.iter().filter(|(_, created)| *created).count();
+    let ids: std::collections::BTreeSet<&str> = results.iter().map(|(item, _)| item.id.as_str()).collect();
+    assert_eq!((created, ids.len()), (150, 150), "one item per key");
+    for n in 150..200 {
+        assert_eq!(results[n].0.id, results[n - 150].0.id, "key burst-{}", n - 150);
+    }
+    assert_eq!(items::counts(db, &r).await.unwrap().transactional, 190);
+}
+
+/// A batch (one transaction) gives each publication the answer it would get on its own after
+/// the ones before it: refusals do not fail the rest, keys repeated within the batch or from
+/// the database give the item they name, and the counts, lists and log follow.
+async fn a_batch_gives_each_item_what_publishing_it_alone_gives(db: &Db) {
+    let (ada, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let (fay, _) = member(db, "fabrikam", "f@fabrikam.test", &["billing_admin"]).await;
+    let keyed = |key: &str, title: &str| ItemPayload {
+        idempotency_key: Some(key.into()),
+        ..payload("contoso", "mandatory", &["billing_admin"], title)
+    };
+    let before = items::publish(db, &valid(db, keyed("old", "Old")).await, None, "test")
+        .await
+        .unwrap()
+        .0;
+    let start = live::latest_id(db, "contoso").await.unwrap();
+    let mut named = payload("contoso", "transactional", &[], "For Ada");
+    named.audience.user_ids = vec![ada.id.clone()];
+    let mut stranger = payload("contoso", "transactional", &[], "For Fay");
+    stranger.audience.user_ids = vec![fay.id.clone()];
+    let batch = [
+        keyed("k1", "First"),
+        keyed("old", "Old"),
+        keyed("k1", "First"),
+        keyed("k1", "Not the first"),
+        payload("nowhere", "promotional", &["billing_admin"], "Lost"),
+        stranger,
+        named,
+        payload("fabrikam", "recommended", &["billing_admin"], "Fabrikam's"),
+    ];
+    let mut publications = Vec::new();
+    for p in batch {
+        publications.push(items::Publication {
+            item: valid(db, p).await,
+            api_key_id: None,
+            actor: "test".into(),
+        });
+    }
+    let results = items::publish_all(db, &publications).await;
+    assert_eq!(results.len(), 8);
+    let first = results[0].as_ref().unwrap();
+    assert!(first.1, "created");
+    assert_eq!(results[1].as_ref().unwrap(), &(before.clone(), false));
+    assert_eq!(results[2].as_ref().unwrap(), &(first.0.clone(), false));
+    assert!(matches!(results[3], Err(ItemError::IdempotencyConflict)));
+    assert!(matches!(&results[4], Err(ItemError::Invalid(e)) if e.field == "org_id"));
+    assert!(matches!(&results[5], Err(ItemError::Invalid(e)) if e.field == "audience.user_ids[0]"));
+    let for_ada = results[6].as_ref().unwrap();
+    let elsewhere = results[7].as_ref().unwrap();
+    for (created, _) in [first, for_ada, elsewhere] {
+        assert_eq!(
+            Some(created),
+            items::get(db, &created.id).await.unwrap().as_ref(),
+            "as read back"
+        );
+    }
+    let mut listed: Vec<String> = items::list(db, &a, &ItemFilter::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, vec!["First", "For Ada", "Old"]);
+    assert_eq!(items::counts(db, &a).await.unwrap(), scanned_counts(db, &a).await);
+    let logged: Vec<String> = live::entries_after(db, "contoso", &a.user_id, start, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(logged, vec![first.0.id.clone(), for_ada.0.id.clone()]);
+    let (audited,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'item.publish'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(audited, 4, "one entry per item created");
 }

@@ -242,7 +242,12 @@ async fn create_item(
     require_scope(&key, &payload.org_id)?;
     let catalog = items::catalog(&state.db).await?;
     let valid = payload::validate(payload, &catalog).map_err(ItemError::from)?;
-    let (item, created) = items::publish(&state.db, &valid, Some(&key.id), &actor(&key)).await?;
+    let publication = items::Publication {
+        item: valid,
+        api_key_id: Some(key.id.clone()),
+        actor: actor(&key),
+    };
+    let (item, created) = state.publisher.publish(publication).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -180,7 +180,7 @@ pub async fn stream(
         .map(str::to_string)
         .or(query.last_event_id)
         .and_then(|id| id.trim().parse::<i64>().ok());
-    let feed = match Feed::start(state.db.clone(), &hub, reader, requested).await {
+    let feed = match Feed::start(&state, &hub, reader, requested).await {
         Ok(feed) => feed,
         Err(err) => {
             tracing::error!(error = %err, "cannot open a live stream");
@@ -213,14 +213,20 @@ struct Feed {
 }
 
 impl Feed {
-    async fn start(db: Db, hub: &Arc<Hub>, reader: Reader, requested: Option<i64>) -> Result<Feed, DbError> {
+    async fn start(
+        state: &AppState,
+        hub: &Arc<Hub>,
+        reader: Reader,
+        requested: Option<i64>,
+    ) -> Result<Feed, DbError> {
+        let db = state.db.clone();
         // Subscribe before reading the log, so nothing committed in between is missed.
         let batches = hub.subscribe(&reader.org_id);
         let latest = live::latest_id(&db, &reader.org_id).await?;
         let oldest = live::oldest_id(&db, &reader.org_id).await?;
         let roles = app::orgs::roles_of(&db, &reader.user_id).await?;
         let mut queue = VecDeque::new();
-        let counts = items::counts(&db, &reader).await?;
+        let counts = state.counts.counts(&db, &reader, &roles).await?;
         let last_id = match requested {
             // A resume point the log still covers: replay from there.
             Some(id) if id <= latest && oldest.is_none_or(|oldest| id >= oldest - 1) => id,

@@ -83,10 +83,12 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         tokio::spawn(Worker::new(db.clone(), links.clone(), transport, &args.mail_from)?.run());
     }
     let state = AppState {
+        publisher: app::items::Publisher::start(db.clone()),
         db,
         links,
         demo_mode,
         leptos_options,
+        counts: Default::default(),
     };
     let limits = Limits::new(LimitConfig::default());
     tokio::spawn({

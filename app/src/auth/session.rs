@@ -72,6 +72,7 @@ pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
 }
 
 /// The user a session token belongs to, if the session is live; extends its lifetime.
+/// One query: the session, its user and their roles (a row per role).
 pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbError> {
     let hash = token_hash(token);
     let now = now_ms();
@@ -85,16 +86,20 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
         i64,
         i64,
         Option<String>,
+        Option<String>,
     );
-    let row: Option<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT u.id, u.org_id, o.name, u.email, u.display_name, u.setup_completed_at, s.expires_at, s.last_seen_at, \
-         p.email_language FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
-         LEFT JOIN preferences p ON p.user_id = u.id WHERE s.token_hash = $1",
+         p.email_language, g.role FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
+         LEFT JOIN preferences p ON p.user_id = u.id LEFT JOIN role_grants g ON g.user_id = u.id \
+         WHERE s.token_hash = $1 ORDER BY g.role",
     )
     .bind(&hash)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    let Some((id, org_id, org_name, email, display_name, setup, expires_at, last_seen_at, language)) = row
+    let roles: Vec<String> = rows.iter().filter_map(|r| r.9.clone()).collect();
+    let Some((id, org_id, org_name, email, display_name, setup, expires_at, last_seen_at, language, _)) =
+        rows.into_iter().next()
     else {
         return Ok(None);
     };
@@ -111,7 +116,6 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
             .execute(db.pool())
             .await?;
     }
-    let roles = orgs::roles_of(db, &id).await?;
     Ok(Some(CurrentUser {
         id,
         org_id,
@@ -170,13 +174,16 @@ pub fn clear_cookie(secure: bool) -> String {
     )
 }
 
-/// The app state and the signed-in reader of the current request, or `Unauthenticated`.
-pub fn require_reader() -> Result<(crate::state::AppState, crate::items::Reader), crate::error::AppError> {
+/// The app state, the signed-in reader of the current request and their roles as the session
+/// read them, or `Unauthenticated`.
+pub fn require_reader()
+-> Result<(crate::state::AppState, crate::items::Reader, Vec<String>), crate::error::AppError> {
     let (state, user) = require_user()?;
     let headers = use_context::<http::request::Parts>()
         .map(|p| p.headers)
         .unwrap_or_default();
-    Ok((state, user.reader_for(&headers)))
+    let reader = user.reader_for(&headers);
+    Ok((state, reader, user.roles))
 }
 
 /// The app state and the signed-in user of the current request, or `Unauthenticated`.

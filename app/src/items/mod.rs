@@ -6,7 +6,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+mod counts_cache;
+#[cfg(feature = "ssr")]
+pub use counts_cache::CountsCache;
+#[cfg(feature = "ssr")]
 pub mod payload;
+#[cfg(feature = "ssr")]
+mod publisher;
+#[cfg(feature = "ssr")]
+pub use publisher::Publisher;
 #[cfg(feature = "ssr")]
 mod store;
 #[cfg(feature = "ssr")]
@@ -28,7 +36,7 @@ pub enum Kind {
     Notification,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Mandatory,

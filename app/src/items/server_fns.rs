@@ -25,22 +25,22 @@ impl From<super::ItemError> for AppError {
 
 #[cfg(feature = "ssr")]
 async fn apply(item_id: String, action: super::UserAction) -> Result<ItemView, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
+    let (state, reader, _) = crate::auth::session::require_reader()?;
     Ok(super::apply(&state.db, &reader, &item_id, action).await?)
 }
 
 /// A page of the signed-in user's items.
 #[server(endpoint = "items_list", input = Json)]
 pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::list(&state.db, &reader, &filter).await?)
+    let (state, reader, roles) = crate::auth::session::require_reader()?;
+    Ok(super::list_for(&state.db, &reader, &roles, &filter).await?)
 }
 
 /// The badge and overview counts of the signed-in user.
 #[server(endpoint = "items_counts")]
 pub async fn item_counts() -> Result<Counts, AppError> {
-    let (state, reader) = crate::auth::session::require_reader()?;
-    Ok(super::counts(&state.db, &reader).await?)
+    let (state, reader, roles) = crate::auth::session::require_reader()?;
+    Ok(state.counts.counts(&state.db, &reader, &roles).await?)
 }
 
 #[server(endpoint = "items_read")]
@@ -71,14 +71,14 @@ pub const BELL_NOTIFICATIONS: usize = 5;
 #[server(endpoint = "items_bell")]
 pub async fn get_bell_pane() -> Result<BellPane, AppError> {
     use super::{Kind, Order};
-    let (state, reader) = crate::auth::session::require_reader()?;
+    let (state, reader, roles) = crate::auth::session::require_reader()?;
     let actions = ItemFilter {
         kind: Some(Kind::Action),
         order: Order::DueDate,
         limit: Some(100),
         ..Default::default()
     };
-    let mut actions = super::list(&state.db, &reader, &actions).await?.items;
+    let mut actions = super::list_for(&state.db, &reader, &roles, &actions).await?.items;
     let now = crate::db::now_ms();
     actions.sort_by(|a, b| a.bell_order(b, now));
     let notes = ItemFilter {
@@ -86,7 +86,7 @@ pub async fn get_bell_pane() -> Result<BellPane, AppError> {
         limit: Some(50),
         ..Default::default()
     };
-    let notifications = super::list(&state.db, &reader, &notes)
+    let notifications = super::list_for(&state.db, &reader, &roles, &notes)
         .await?
         .items
         .into_iter()
@@ -113,7 +113,7 @@ pub const OVERVIEW_ITEMS: u32 = 5;
 #[server(endpoint = "items_overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     use super::{Kind, Order};
-    let (state, reader) = crate::auth::session::require_reader()?;
+    let (state, reader, roles) = crate::auth::session::require_reader()?;
     let due = ItemFilter {
         kind: Some(Kind::Action),
         order: Order::DueDate,
@@ -126,8 +126,8 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         ..Default::default()
     };
     Ok(Overview {
-        counts: super::counts(&state.db, &reader).await?,
-        next_due: super::list(&state.db, &reader, &due).await?.items,
-        recent: super::list(&state.db, &reader, &recent).await?.items,
+        counts: state.counts.counts(&state.db, &reader, &roles).await?,
+        next_due: super::list_for(&state.db, &reader, &roles, &due).await?.items,
+        recent: super::list_for(&state.db, &reader, &roles, &recent).await?.items,
     })
 }

@@ -4,7 +4,7 @@
 //! bumps the org's open-item total for the item's role key, which the counts read (see
 //! `tally`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -62,131 +62,399 @@ pub async fn catalog(db: &Db) -> Result<Catalog, DbError> {
     })
 }
 
-/// Publishes an item (spec §6). Returns the item and whether it was created now; a repeated
-/// idempotency key with the same payload returns the existing item.
-pub async fn publish(
-    db: &Db,
-    item: &ValidItem,
-    api_key_id: Option<&str>,
-    actor: &str,
-) -> Result<(ApiItem, bool), ItemError> {
-    let fingerprint = item.fingerprint();
-    // Two tries: a concurrent publish with the same key makes the first insert fail.
-    for _ in 0..2 {
-        if let Some(key) = &item.idempotency_key {
-            let existing: Option<(String, Option<String>)> = sqlx::query_as(
-                "SELECT id, payload_hash FROM items WHERE org_id = $1 AND idempotency_key = $2",
-            )
-            .bind(&item.org_id)
-            .bind(key)
-            .fetch_optional(db.pool())
-            .await?;
-            if let Some((id, hash)) = existing {
-                if hash.as_deref() != Some(fingerprint.as_str()) {
-                    return Err(ItemError::IdempotencyConflict);
-                }
-                return Ok((get(db, &id).await?.ok_or(ItemError::NotFound)?, false));
-            }
-        }
-        match insert(db, item, &fingerprint, api_key_id, actor).await {
-            Ok((id, now)) => {
-                db.announce_change(&item.org_id);
-                return Ok((as_stored(item, id, now), true));
-            }
-            Err(ItemError::Db(DbError::Duplicate(_))) if item.idempotency_key.is_some() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ItemError::IdempotencyConflict)
+/// One item to publish and who publishes it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub item: ValidItem,
+    pub api_key_id: Option<String>,
+    /// Who, for the audit trail.
+    pub actor: String,
 }
 
-async fn insert(
-    db: &Db,
-    item: &ValidItem,
-    fingerprint: &str,
-    api_key_id: Option<&str>,
-    actor: &str,
-) -> Result<(String, i64), ItemError> {
-    let mut tx = db.begin_write().await?;
-    // Inside the transaction's own connection: asking the pool for a second one while holding
-    // the write lock starves the pool under concurrent publishes.
-    let org: Option<(String,)> = sqlx::query_as("SELECT id FROM organisations WHERE id = $1")
-        .bind(&item.org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if org.is_none() {
-        return Err(FieldError {
-            field: "org_id".into(),
-            message: format!("unknown organisation {:?}", item.org_id),
-        }
-        .into());
-    }
-    for (i, user_id) in item.user_ids.iter().enumerate() {
-        let member: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 AND org_id = $2")
-            .bind(user_id)
-            .bind(&item.org_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if member.is_none() {
-            return Err(FieldError {
-                field: format!("audience.user_ids[{i}]"),
-                message: format!("no user {user_id:?} in organisation {:?}", item.org_id),
+/// What publishing one item gives: the item and whether it was created now (a repeated
+/// idempotency key with the same payload gives the existing item).
+pub type Published = Result<(ApiItem, bool), ItemError>;
+
+/// Most publications written in one transaction: every row of a batch goes into one statement
+/// per table, and an item takes 14 of the statement's bound values.
+pub const MAX_BATCH: usize = 64;
+
+/// Publishes an item (spec §6). Returns the item and whether it was created now; a repeated
+/// idempotency key with the same payload returns the existing item.
+pub async fn publish(db: &Db, item: &ValidItem, api_key_id: Option<&str>, actor: &str) -> Published {
+    let publication = Publication {
+        item: item.clone(),
+        api_key_id: api_key_id.map(str::to_string),
+        actor: actor.to_string(),
+    };
+    let mut results = publish_all(db, std::slice::from_ref(&publication)).await;
+    results.pop().expect("one result per publication")
+}
+
+/// Publishes several items, up to `MAX_BATCH` per write transaction (one commit), with one
+/// statement per table for all of them. Each gets, in order, the result it would get published
+/// on its own after the ones before it: an invalid one is refused without failing the others,
+/// and a repeated idempotency key (in the database or earlier in the batch) gives the item it
+/// names.
+pub async fn publish_all(db: &Db, batch: &[Publication]) -> Vec<Published> {
+    let mut results = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(MAX_BATCH) {
+        match write_retrying(db, chunk).await {
+            // Still losing races on keys: one at a time, so only the contested item fails.
+            Err(ItemError::Db(DbError::Duplicate(_))) if chunk.len() > 1 => {
+                for one in chunk.chunks(1) {
+                    let outcome = write_retrying(db, one).await;
+                    results.extend(answers(db, one, outcome).await);
+                }
             }
-            .into());
+            outcome => results.extend(answers(db, chunk, outcome).await),
         }
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    results
+}
+
+/// Two tries: another writer committing the same idempotency key between this batch's check
+/// and its insert fails the insert; the second try finds that writer's item.
+async fn write_retrying(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, ItemError> {
+    let first = write_batch(db, batch).await;
+    if matches!(first, Err(ItemError::Db(DbError::Duplicate(_)))) {
+        return write_batch(db, batch).await;
+    }
+    first
+}
+
+/// Each publication's answer, once its batch is written (or failed as a whole).
+async fn answers(
+    db: &Db,
+    batch: &[Publication],
+    outcomes: Result<Vec<Outcome>, ItemError>,
+) -> Vec<Published> {
+    let outcomes = match outcomes {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            tracing::warn!(error = %err, items = batch.len(), "cannot publish");
+            return batch.iter().map(|_| Err(err.for_each_item())).collect();
+        }
+    };
+    let mut announced = BTreeSet::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for (outcome, publication) in outcomes.into_iter().zip(batch) {
+        let item = &publication.item;
+        results.push(match outcome {
+            Outcome::Created { id, now } => {
+                if announced.insert(item.org_id.as_str()) {
+                    db.announce_change(&item.org_id);
+                }
+                Ok((as_stored(item, id, now), true))
+            }
+            Outcome::Existing(id) => match get(db, &id).await {
+                Ok(Some(existing)) => Ok((existing, false)),
+                Ok(None) => Err(ItemError::NotFound),
+                Err(err) => Err(err.into()),
+            },
+            Outcome::Refused(err) => Err(err),
+        });
+    }
+    results
+}
+
+impl ItemError {
+    /// The error again, for each item of a batch that failed as a whole.
+    fn for_each_item(&self) -> ItemError {
+        match self {
+            ItemError::IdempotencyConflict | ItemError::Db(DbError::Duplicate(_)) => {
+                ItemError::IdempotencyConflict
+            }
+            other => ItemError::Db(DbError::Failed(other.to_string())),
+        }
+    }
+}
+
+/// What became of one publication of a batch.
+enum Outcome {
+    Created {
+        id: String,
+        now: i64,
+    },
+    /// Its idempotency key names this item, published before with the same payload.
+    Existing(String),
+    Refused(ItemError),
+}
+
+/// An item of the batch that will be written, with what it is written with.
+struct Accepted<'a> {
+    publication: &'a Publication,
+    id: String,
+    fingerprint: String,
+    key: String,
+}
+
+/// Checks and writes a batch in one transaction; everything is read on the transaction's own
+/// connection (asking the pool for a second one while holding the write lock starves the pool
+/// under concurrent publishes).
+async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, ItemError> {
+    let mut tx = db.begin_write().await?;
+    let org_ids: BTreeSet<&str> = batch.iter().map(|p| p.item.org_id.as_str()).collect();
+    let known_orgs: BTreeSet<String> =
+        select_in(&mut tx, "SELECT id, id FROM organisations WHERE id IN", &org_ids)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+    let named: BTreeSet<&str> = batch
+        .iter()
+        .flat_map(|p| p.item.user_ids.iter().map(String::as_str))
+        .collect();
+    let org_of_user: BTreeMap<String, String> =
+        select_in(&mut tx, "SELECT id, org_id FROM users WHERE id IN", &named)
+            .await?
+            .into_iter()
+            .collect();
+    let keys: BTreeSet<&str> = batch
+        .iter()
+        .filter_map(|p| p.item.idempotency_key.as_deref())
+        .collect();
+    let mut used_keys: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    if !keys.is_empty() {
+        // Both columns, so the lookup walks the (org_id, idempotency_key) unique index.
+        let sql = format!(
+            "SELECT org_id, idempotency_key, id, payload_hash FROM items \
+             WHERE org_id IN ({}) AND idempotency_key IN ({})",
+            numbered(1, org_ids.len()),
+            numbered(org_ids.len() + 1, keys.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, Option<String>)>(&sql);
+        for value in org_ids.iter().chain(&keys) {
+            query = query.bind(*value);
+        }
+        for (org_id, key, id, hash) in query.fetch_all(&mut *tx).await? {
+            used_keys.insert((org_id, key), (id, hash.unwrap_or_default()));
+        }
+    }
+
     let now = now_ms();
-    let key = audience_key(&item.roles);
-    sqlx::query(
-        "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
-         idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13, $13, $14)",
-    )
-    .bind(&id)
-    .bind(&item.org_id)
-    .bind(item.kind().as_str())
-    .bind(item.category.as_str())
-    .bind(&item.workspace)
-    .bind(serde_json::to_string(&item.title).unwrap_or_default())
-    .bind(serde_json::to_string(&item.body).unwrap_or_default())
-    .bind(item.link.as_deref())
-    .bind(item.due_at)
-    .bind(item.idempotency_key.as_deref())
-    .bind(fingerprint)
-    .bind(api_key_id)
-    .bind(now)
-    .bind(&key)
-    .execute(&mut *tx)
-    .await?;
-    count_open(&mut tx, &item.org_id, &key, item.category, 1).await?;
-    for role in &item.roles {
-        sqlx::query("INSERT INTO item_audience_roles (item_id, role) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(role)
-            .execute(&mut *tx)
-            .await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut accepted = Vec::new();
+    for publication in batch {
+        let item = &publication.item;
+        let fingerprint = item.fingerprint();
+        let repeated = item
+            .idempotency_key
+            .as_ref()
+            .and_then(|key| used_keys.get(&(item.org_id.clone(), key.clone())));
+        let stranger = item
+            .user_ids
+            .iter()
+            .enumerate()
+            .find(|(_, u)| org_of_user.get(*u) != Some(&item.org_id));
+        let outcome = if let Some((id, hash)) = repeated {
+            if *hash == fingerprint {
+                Outcome::Existing(id.clone())
+            } else {
+                Outcome::Refused(ItemError::IdempotencyConflict)
+            }
+        } else if !known_orgs.contains(&item.org_id) {
+            Outcome::Refused(
+                FieldError {
+                    field: "org_id".into(),
+                    message: format!("unknown organisation {:?}", item.org_id),
+                }
+                .into(),
+            )
+        } else if let Some((i, user_id)) = stranger {
+            Outcome::Refused(
+                FieldError {
+                    field: format!("audience.user_ids[{i}]"),
+                    message: format!("no user {user_id:?} in organisation {:?}", item.org_id),
+                }
+                .into(),
+            )
+        } else {
+            let id = uuid::Uuid::new_v4().to_string();
+            if let Some(key) = &item.idempotency_key {
+                used_keys.insert(
+                    (item.org_id.clone(), key.clone()),
+                    (id.clone(), fingerprint.clone()),
+                );
+            }
+            accepted.push(Accepted {
+                publication,
+                id: id.clone(),
+                fingerprint,
+                key: audience_key(&item.roles),
+            });
+            Outcome::Created { id, now }
+        };
+        outcomes.push(outcome);
     }
-    for user_id in &item.user_ids {
-        sqlx::query("INSERT INTO item_audience_users (item_id, user_id) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+    if accepted.is_empty() {
+        tx.rollback().await?;
+        return Ok(outcomes);
     }
-    let detail = serde_json::json!({ "item_id": id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": api_key_id });
-    crate::audit::record_in(
-        &mut tx,
-        Some(&item.org_id),
-        actor,
-        "item.publish",
-        Some(&id),
-        &detail,
-    )
-    .await?;
-    live::append(&mut tx, db, &item.org_id, None, LogKind::Published, &id).await?;
+    insert_items(&mut tx, &accepted, now).await?;
+    let mut open = std::collections::BTreeMap::new();
+    for a in &accepted {
+        *open
+            .entry((
+                a.publication.item.org_id.as_str(),
+                a.key.as_str(),
+                a.publication.item.category,
+            ))
+            .or_insert(0) += 1;
+    }
+    count_open_all(&mut tx, &open).await?;
+    let details: Vec<String> = accepted
+        .iter()
+        .map(|a| {
+            let item = &a.publication.item;
+            serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
+                .to_string()
+        })
+        .collect();
+    let audit: Vec<crate::audit::NewAuditEntry> = accepted
+        .iter()
+        .zip(details)
+        .map(|(a, detail)| crate::audit::NewAuditEntry {
+            org_id: Some(&a.publication.item.org_id),
+            actor: &a.publication.actor,
+            action: "item.publish",
+            subject: Some(&a.id),
+            detail,
+        })
+        .collect();
+    crate::audit::record_all_in(&mut tx, &audit).await?;
+    let entries: Vec<live::NewEntry> = accepted
+        .iter()
+        .map(|a| live::NewEntry {
+            org_id: &a.publication.item.org_id,
+            user_id: None,
+            kind: LogKind::Published,
+            subject: &a.id,
+        })
+        .collect();
+    live::append_all(&mut tx, db, &entries).await?;
     tx.commit().await?;
-    Ok((id, now))
+    Ok(outcomes)
+}
+
+/// `$start, $start+1, …` for `n` values.
+fn numbered(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of `sql`, a query of two text columns ending in `IN`, for the given values.
+async fn select_in(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    sql: &str,
+    values: &BTreeSet<&str>,
+) -> Result<Vec<(String, String)>, DbError> {
+    if values.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!("{sql} ({})", numbered(1, values.len()));
+    let mut query = sqlx::query_as(&sql);
+    for v in values {
+        query = query.bind(*v);
+    }
+    Ok(query.fetch_all(&mut **tx).await?)
+}
+
+/// The accepted items of a batch, their audience roles and named users: one statement each.
+async fn insert_items(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    accepted: &[Accepted<'_>],
+    now: i64,
+) -> Result<(), DbError> {
+    const WIDTH: usize = 14;
+    let rows: Vec<String> = (0..accepted.len())
+        .map(|r| {
+            let p = |c: usize| format!("${}", r * WIDTH + c);
+            format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'open', {}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9),
+                p(10),
+                p(11),
+                p(12),
+                p(13),
+                p(13),
+                p(14)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
+         idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for a in accepted {
+        let item = &a.publication.item;
+        query = query
+            .bind(a.id.as_str())
+            .bind(item.org_id.as_str())
+            .bind(item.kind().as_str())
+            .bind(item.category.as_str())
+            .bind(item.workspace.as_str())
+            .bind(serde_json::to_string(&item.title).unwrap_or_default())
+            .bind(serde_json::to_string(&item.body).unwrap_or_default())
+            .bind(item.link.as_deref())
+            .bind(item.due_at)
+            .bind(item.idempotency_key.as_deref())
+            .bind(a.fingerprint.as_str())
+            .bind(a.publication.api_key_id.as_deref())
+            .bind(now)
+            .bind(a.key.as_str());
+    }
+    query.execute(&mut **tx).await?;
+    let roles: Vec<(&str, &str)> = accepted
+        .iter()
+        .flat_map(|a| {
+            a.publication
+                .item
+                .roles
+                .iter()
+                .map(|r| (a.id.as_str(), r.as_str()))
+        })
+        .collect();
+    let users: Vec<(&str, &str)> = accepted
+        .iter()
+        .flat_map(|a| {
+            a.publication
+                .item
+                .user_ids
+                .iter()
+                .map(|u| (a.id.as_str(), u.as_str()))
+        })
+        .collect();
+    for (table, pairs) in [
+        ("item_audience_roles (item_id, role)", roles),
+        ("item_audience_users (item_id, user_id)", users),
+    ] {
+        if pairs.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO {table} VALUES {}",
+            crate::db::placeholders(pairs.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (item_id, value) in pairs {
+            query = query.bind(item_id).bind(value);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The item just stored, as `get` would read it back (without reading it back).
@@ -222,17 +490,30 @@ async fn count_open(
     category: Category,
     delta: i64,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO audience_counts (org_id, audience_roles, category, open_items) VALUES ($1, $2, $3, $4) \
+    count_open_all(tx, &[((org_id, key, category), delta)].into_iter().collect()).await
+}
+
+/// Moves the org's open-item totals of each (org, role key, category) by its delta, in one
+/// statement (each total appears once, as an upsert may touch a row only once).
+async fn count_open_all(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    deltas: &BTreeMap<(&str, &str, Category), i64>,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "INSERT INTO audience_counts (org_id, audience_roles, category, open_items) VALUES {} \
          ON CONFLICT (org_id, audience_roles, category) \
          DO UPDATE SET open_items = audience_counts.open_items + excluded.open_items",
-    )
-    .bind(org_id)
-    .bind(key)
-    .bind(category.as_str())
-    .bind(delta)
-    .execute(&mut **tx)
-    .await?;
+        crate::db::placeholders(deltas.len(), 4)
+    );
+    let mut query = sqlx::query(&sql);
+    for ((org_id, key, category), delta) in deltas {
+        query = query
+            .bind(*org_id)
+            .bind(*key)
+            .bind(category.as_str())
+            .bind(*delta);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -469,9 +750,8 @@ fn decode_cursor(order: Order, cursor: &str) -> Option<(i64, String)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.to_string()))
 }
 
-/// The org's role keys that share a role with the reader right now.
-async fn keys_reaching(db: &Db, reader: &Reader) -> Result<Vec<String>, DbError> {
-    let roles = crate::orgs::roles_of(db, &reader.user_id).await?;
+/// The org's role keys that share a role with `roles`.
+async fn keys_reaching(db: &Db, reader: &Reader, roles: &[String]) -> Result<Vec<String>, DbError> {
     let keys: Vec<(String,)> =
         sqlx::query_as("SELECT DISTINCT audience_roles FROM audience_counts WHERE org_id = $1")
             .bind(&reader.org_id)
@@ -480,19 +760,30 @@ async fn keys_reaching(db: &Db, reader: &Reader) -> Result<Vec<String>, DbError>
     Ok(keys
         .into_iter()
         .map(|k| k.0)
-        .filter(|k| key_reaches(k, &roles))
+        .filter(|k| key_reaches(k, roles))
         .collect())
 }
 
 /// A page of the items that reach the reader, filtered and ordered.
 pub async fn list(db: &Db, reader: &Reader, filter: &ItemFilter) -> Result<ItemPage, ItemError> {
+    let roles = crate::orgs::roles_of(db, &reader.user_id).await?;
+    list_for(db, reader, &roles, filter).await
+}
+
+/// `list` for a reader whose current roles the caller already read (a request's session).
+pub async fn list_for(
+    db: &Db,
+    reader: &Reader,
+    roles: &[String],
+    filter: &ItemFilter,
+) -> Result<ItemPage, ItemError> {
     let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 100));
     // Matches the expression of the index items_open_by_due, so the walk is in index order.
     let sort_key = match filter.order {
         Order::Newest => "i.created_at".to_string(),
         Order::DueDate => format!("COALESCE(i.due_at, {NO_DUE_DATE})"),
     };
-    let keys = keys_reaching(db, reader).await?;
+    let keys = keys_reaching(db, reader, roles).await?;
     let mut binds = vec![
         Bind::Text(reader.user_id.clone()),
         Bind::Text(reader.org_id.clone()),
@@ -628,8 +919,12 @@ fn untouched_facts(category: &str, status: &str, due_at: Option<i64>, now: i64) 
 /// totals of the role keys that reach them, plus the items that name them, corrected by what
 /// they read or archived. Reads a few dozen rows, however many items the org has.
 pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
-    let now = now_ms();
     let roles = crate::orgs::roles_of(db, &reader.user_id).await?;
+    counts_at(db, reader, &roles, now_ms()).await
+}
+
+/// `counts` as they stand at `now` for a reader holding `roles`.
+pub async fn counts_at(db: &Db, reader: &Reader, roles: &[String], now: i64) -> Result<Counts, DbError> {
     let mut tally = Tally::default();
     let totals: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT audience_roles, category, open_items FROM audience_counts WHERE org_id = $1")
@@ -637,7 +932,7 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
             .fetch_all(db.pool())
             .await?;
     for (key, category, n) in totals {
-        if let (true, Some(category)) = (key_reaches(&key, &roles), Category::parse(&category)) {
+        if let (true, Some(category)) = (key_reaches(&key, roles), Category::parse(&category)) {
             tally.add_open(category, n);
         }
     }
@@ -650,7 +945,7 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
     .fetch_all(db.pool())
     .await?;
     for (key, n) in overdue {
-        if key_reaches(&key, &roles) {
+        if key_reaches(&key, roles) {
             tally.add_overdue(n);
         }
     }
@@ -664,7 +959,7 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
     .bind(&reader.org_id)
     .fetch_all(db.pool())
     .await?;
-    for row in named.iter().filter(|r| !key_reaches(&r.audience_roles, &roles)) {
+    for row in named.iter().filter(|r| !key_reaches(&r.audience_roles, roles)) {
         tally.add_item(row.facts(now), 1);
     }
     // The user's own read and archived open items, grouped: one index range, a few dozen rows.
@@ -685,7 +980,7 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
         let Some(category) = Category::parse(&category) else {
             continue;
         };
-        if key_reaches(&key, &roles) {
+        if key_reaches(&key, roles) {
             let facts = ItemFacts {
                 category,
                 open: true,
@@ -697,6 +992,19 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
         }
     }
     Ok(tally.counts())
+}
+
+/// The first due date after `now` among the organisation's open actions: until then no
+/// action of the org becomes overdue, so counts made at `now` keep their overdue figure.
+pub async fn next_due_after(db: &Db, org_id: &str, now: i64) -> Result<Option<i64>, DbError> {
+    let (due,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MIN(due_at) FROM items WHERE org_id = $1 AND kind = 'action' AND status = 'open' AND due_at >= $2",
+    )
+    .bind(org_id)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(due)
 }
 
 /// What a user did to an item of theirs.
@@ -959,7 +1267,5 @@ pub async fn recipients(db: &Db, item_id: &str) -> Result<BTreeSet<String>, DbEr
 
 /// Stores an item directly (demo seeding and tests), bypassing the producer API.
 pub async fn insert_direct(db: &Db, item: &ValidItem) -> Result<String, ItemError> {
-    let (id, _) = insert(db, item, &item.fingerprint(), None, "demo").await?;
-    db.announce_change(&item.org_id);
-    Ok(id)
+    Ok(publish(db, item, None, "demo").await?.0.id)
 }
