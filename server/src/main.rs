@@ -6,11 +6,6 @@ use clap::Parser;
 use server::cli;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc rather than the system allocator: tens of thousands of idle live streams cost less
-/// resident memory with it (measured in docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
