@@ -4,18 +4,13 @@
 //! PostgreSQL's WAL flush) and of the statements' round trips is paid per batch, not per item.
 //! A lone publication is written at once, as a batch of one.
 
-use std::sync::Arc;
-
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{MAX_BATCH, Publication, Published, publish_all};
-use crate::db::{Backend, Db, DbError};
+use crate::db::{Db, DbError};
 
 /// Publications that may wait for the writer at once; past it, callers wait to queue.
 const QUEUE: usize = 16 * MAX_BATCH;
-/// Batches written at once on PostgreSQL. Their organisations' log locks and their count rows
-/// are taken in one order (see `publish_all`), so concurrent batches cannot deadlock.
-const POSTGRES_WRITERS: usize = 4;
 
 struct Request {
     publication: Publication,
@@ -29,35 +24,21 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Starts the writer tasks (they end when the last `Publisher` is dropped). SQLite has one
-    /// writer, so one task; PostgreSQL writes several batches at once, each task taking the
-    /// next batch while the others commit.
+    /// Starts the writer task (it ends when the last `Publisher` is dropped).
     pub fn start(db: Db) -> Publisher {
-        let (queue, requests) = mpsc::channel::<Request>(QUEUE);
-        let requests = Arc::new(Mutex::new(requests));
-        let writers = match db.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => POSTGRES_WRITERS,
-        };
-        for _ in 0..writers {
-            let (db, requests) = (db.clone(), requests.clone());
-            tokio::spawn(async move {
-                let mut batch = Vec::with_capacity(MAX_BATCH);
-                loop {
-                    let received = requests.lock().await.recv_many(&mut batch, MAX_BATCH).await;
-                    if received == 0 {
-                        break;
-                    }
-                    let (publications, replies): (Vec<_>, Vec<_>) =
-                        batch.drain(..).map(|r| (r.publication, r.reply)).unzip();
-                    let results = publish_all(&db, &publications).await;
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        // The caller may have gone (client disconnected); the item stays published.
-                        let _ = reply.send(result);
-                    }
+        let (queue, mut requests) = mpsc::channel::<Request>(QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let (publications, replies): (Vec<_>, Vec<_>) =
+                    batch.drain(..).map(|r| (r.publication, r.reply)).unzip();
+                let results = publish_all(&db, &publications).await;
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // The caller may have gone (client disconnected); the item stays published.
+                    let _ = reply.send(result);
                 }
-            });
-        }
+            }
+        });
         Publisher { queue }
     }
 
