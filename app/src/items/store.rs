@@ -95,7 +95,8 @@ pub async fn publish(db: &Db, item: &ValidItem, api_key_id: Option<&str>, actor:
 /// statement per table for all of them. Each gets, in order, the result it would get published
 /// on its own after the ones before it: an invalid one is refused without failing the others,
 /// and a repeated idempotency key (in the database or earlier in the batch) gives the item it
-/// names.
+/// names. A batch takes its locks in one order (count rows and organisations' log locks,
+/// sorted), so the batches of several instances on one PostgreSQL cannot deadlock.
 pub async fn publish_all(db: &Db, batch: &[Publication]) -> Vec<Published> {
     let mut results = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(MAX_BATCH) {
