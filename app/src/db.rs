@@ -82,25 +82,21 @@ pub struct Db {
     url: Arc<str>,
 }
 
+/// `$start, $start+1, …` for `n` values.
+pub fn numbered(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `rows` groups of `width` numbered placeholders, `($1, $2), ($3, $4)`, for a multi-row
 /// `VALUES` list that both engines accept.
 pub fn placeholders(rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * width + c + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
+    (0..rows)
+        .map(|r| format!("({})", numbered(r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The PostgreSQL channel on which every instance hears about changes to event logs.
@@ -335,6 +331,13 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_number_every_value_once() {
+        assert_eq!(numbered(3, 2), "$3, $4");
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(0, 3), "");
+    }
 
     #[test]
     fn backend_follows_the_url_scheme() {

@@ -15,7 +15,7 @@ use sqlx::{Any, FromRow};
 use super::payload::{ApiItem, Audience, Catalog, FieldError, ValidItem, format_time};
 use super::tally::{ItemFacts, Tally, audience_key, key_reaches};
 use super::{Category, Counts, ItemFilter, ItemPage, ItemView, Kind, LocalizedText, Order, Status, localize};
-use crate::db::{Db, DbError, now_ms};
+use crate::db::{Db, DbError, now_ms, numbered};
 use crate::live::{self, Change, LiveMessage, LogEntry, LogKind, Removal};
 
 #[derive(Debug, thiserror::Error)]
@@ -336,14 +336,6 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
     live::append_all(&mut tx, db, &entries).await?;
     tx.commit().await?;
     Ok(outcomes)
-}
-
-/// `$start, $start+1, …` for `n` values.
-fn numbered(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The rows of `sql`, a query of two text columns ending in `IN`, for the given values.
