@@ -76,7 +76,7 @@ pub struct Publication {
 pub type Published = Result<(ApiItem, bool), ItemError>;
 
 /// Most publications written in one transaction: every row of a batch goes into one statement
-/// per table, and an item takes 14 of the statement's bound values.
+/// per table, and an item takes 16 of the statement's bound values.
 pub const MAX_BATCH: usize = 64;
 
 /// Publishes an item (spec §6). Returns the item and whether it was created now; a repeated
@@ -293,7 +293,7 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
         return Ok(outcomes);
     }
     insert_items(&mut tx, &accepted, now).await?;
-    let mut open = std::collections::BTreeMap::new();
+    let mut open = BTreeMap::new();
     for a in &accepted {
         *open
             .entry((
@@ -304,23 +304,18 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
             .or_insert(0) += 1;
     }
     count_open_all(&mut tx, &open).await?;
-    let details: Vec<String> = accepted
+    let audit: Vec<crate::audit::NewAuditEntry> = accepted
         .iter()
         .map(|a| {
             let item = &a.publication.item;
-            serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
-                .to_string()
-        })
-        .collect();
-    let audit: Vec<crate::audit::NewAuditEntry> = accepted
-        .iter()
-        .zip(details)
-        .map(|(a, detail)| crate::audit::NewAuditEntry {
-            org_id: Some(&a.publication.item.org_id),
-            actor: &a.publication.actor,
-            action: "item.publish",
-            subject: Some(&a.id),
-            detail,
+            crate::audit::NewAuditEntry {
+                org_id: Some(&item.org_id),
+                actor: &a.publication.actor,
+                action: "item.publish",
+                subject: Some(&a.id),
+                detail: serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
+                    .to_string(),
+            }
         })
         .collect();
     crate::audit::record_all_in(&mut tx, &audit).await?;
@@ -361,34 +356,10 @@ async fn insert_items(
     accepted: &[Accepted<'_>],
     now: i64,
 ) -> Result<(), DbError> {
-    const WIDTH: usize = 14;
-    let rows: Vec<String> = (0..accepted.len())
-        .map(|r| {
-            let p = |c: usize| format!("${}", r * WIDTH + c);
-            format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'open', {}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8),
-                p(9),
-                p(10),
-                p(11),
-                p(12),
-                p(13),
-                p(13),
-                p(14)
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
          idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles) VALUES {}",
-        rows.join(", ")
+        crate::db::placeholders(accepted.len(), 16)
     );
     let mut query = sqlx::query(&sql);
     for a in accepted {
@@ -403,9 +374,11 @@ async fn insert_items(
             .bind(serde_json::to_string(&item.body).unwrap_or_default())
             .bind(item.link.as_deref())
             .bind(item.due_at)
+            .bind(Status::Open.as_str())
             .bind(item.idempotency_key.as_deref())
             .bind(a.fingerprint.as_str())
             .bind(a.publication.api_key_id.as_deref())
+            .bind(now)
             .bind(now)
             .bind(a.key.as_str());
     }
