@@ -210,6 +210,9 @@ struct Feed {
     queue: VecDeque<Event>,
     counts: Counts,
     counted_at: Instant,
+    /// True until the stream has read the log up to its end itself: at the start (a resumed
+    /// stream replays what it missed) and after a failed read.
+    behind: bool,
 }
 
 impl Feed {
@@ -262,29 +265,37 @@ impl Feed {
             queue,
             counts,
             counted_at: Instant::now(),
+            behind: true,
         })
     }
 
+    /// The feed as an event stream. The stream's future is what an idle stream costs in
+    /// memory, so everything that queries the database is boxed and allocated only while it
+    /// runs; the future then holds little more than the wait on the shared batches.
     fn into_stream(self) -> impl Stream<Item = Result<Event, Infallible>> {
         stream::unfold(self, |mut feed| async move {
-            // A resumed stream replays what it missed before it waits for news.
-            let mut catch_up = true;
             loop {
                 if let Some(event) = feed.queue.pop_front() {
                     return Some((Ok(event), feed));
                 }
-                let step = if catch_up {
-                    feed.catch_up().await.map(|_| true)
+                // Drained: give its buffer back rather than keep it for the next event.
+                feed.queue = VecDeque::new();
+                let step = if feed.behind {
+                    Box::pin(feed.catch_up()).await.map(|_| true)
                 } else {
-                    feed.next_batch().await
+                    match feed.batches.recv().await {
+                        Ok(batch) => Box::pin(feed.apply_batch(batch)).await.map(|_| true),
+                        Err(RecvError::Lagged(_)) => Box::pin(feed.catch_up()).await.map(|_| true),
+                        Err(RecvError::Closed) => Ok(false),
+                    }
                 };
                 match step {
-                    Ok(true) => catch_up = false,
+                    Ok(true) => feed.behind = false,
                     Ok(false) => return None,
                     Err(err) => {
                         tracing::warn!(error = %err, "live stream cannot read the log; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        catch_up = true;
+                        Box::pin(tokio::time::sleep(Duration::from_secs(1))).await;
+                        feed.behind = true;
                     }
                 }
             }
@@ -311,16 +322,9 @@ impl Feed {
         }
     }
 
-    /// Waits for the next shared batch and applies it; false when the server shuts down.
-    async fn next_batch(&mut self) -> Result<bool, DbError> {
-        let batch = match self.batches.recv().await {
-            Ok(batch) => batch,
-            Err(RecvError::Lagged(_)) => {
-                self.catch_up().await?;
-                return Ok(true);
-            }
-            Err(RecvError::Closed) => return Ok(false),
-        };
+    /// Applies one shared batch, reading the log itself first if the batch starts past where
+    /// this stream is.
+    async fn apply_batch(&mut self, batch: Arc<Batch>) -> Result<(), DbError> {
         if batch.after > self.last_id {
             self.catch_up().await?;
         }
@@ -345,7 +349,7 @@ impl Feed {
                 _ => self.apply_from_db(entry).await?,
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Turns one entry into a message with the database's help (anything but a publication
@@ -368,4 +372,35 @@ fn message(id: i64, msg: &LiveMessage) -> Event {
     Event::default()
         .id(id.to_string())
         .data(serde_json::to_string(msg).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an idle stream holds beyond its connection is mostly this future: the database
+    /// paths must stay boxed, or sqlx's large futures make every stream carry several KiB.
+    #[tokio::test]
+    async fn an_idle_stream_is_small() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let (_sender, batches) = broadcast::channel(1);
+        let feed = Feed {
+            db,
+            reader: Reader {
+                user_id: "u".into(),
+                org_id: "o".into(),
+                language: "en".into(),
+            },
+            roles: vec![],
+            last_id: 0,
+            batches,
+            queue: VecDeque::new(),
+            counts: Counts::default(),
+            counted_at: Instant::now(),
+            behind: true,
+        };
+        let stream = feed.into_stream();
+        let size = std::mem::size_of_val(&stream);
+        assert!(size < 1024, "an idle live stream's future takes {size} bytes");
+    }
 }
