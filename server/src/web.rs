@@ -33,6 +33,9 @@ use crate::cli::{CliError, ServeArgs};
 /// Where a signed-in user lands.
 const START_PAGE: &str = "/action-center";
 
+/// The signed-in user's live event stream.
+const LIVE_STREAM: &str = "/api/live";
+
 /// Largest request body the web app accepts (forms and server functions).
 const BODY_LIMIT: usize = 64 * 1024;
 
@@ -157,7 +160,11 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
     let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
         .join(state.leptos_options.site_pkg_dir.as_ref());
     let context_state = state.clone();
-    let app = plain_routes()
+    let hub = crate::live::Hub::new(state.db.clone());
+    let (streams, plain): (Vec<_>, Vec<_>) = plain_routes()
+        .into_iter()
+        .partition(|(path, _)| *path == LIVE_STREAM);
+    let app = plain
         .into_iter()
         .fold(Router::new(), |router, (path, handler)| {
             router.route(path, handler)
@@ -175,15 +182,25 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(public_url, same_origin_only))
         .layer(axum::Extension(limits.clone()))
-        .layer(axum::Extension(crate::live::Hub::new(state.db.clone())))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Added after the layers above: the producer API has its own limits and no session.
         .nest(
             "/api/v1",
             crate::api::router().layer(middleware::from_fn_with_state(limits, api_rate_limit)),
         )
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http());
+        .layer(CompressionLayer::new());
+    // Live streams stay outside compression: event streams are never compressed, and the
+    // layer's body wrapper, sized for a brotli encoder (5.8 KB), would stay allocated for as
+    // long as each stream is open. A GET with no body needs neither the origin check nor the
+    // body limit.
+    let live = streams
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(axum::Extension(hub));
+    let app = app.merge(live).layer(TraceLayer::new_for_http());
     let app = default_headers().into_iter().fold(app, |app, (name, value)| {
         app.layer(SetResponseHeaderLayer::if_not_present(name, value))
     });
@@ -198,7 +215,7 @@ pub fn plain_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/sign-out", post(sign_out)),
         ("/sign-out-everywhere", post(sign_out_everywhere)),
         ("/healthz", get(|| async { "ok" })),
-        ("/api/live", get(crate::live::stream)),
+        (LIVE_STREAM, get(crate::live::stream)),
     ];
     routes.extend(crate::email::routes());
     routes
