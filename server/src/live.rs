@@ -284,7 +284,7 @@ impl Feed {
                     Box::pin(feed.catch_up()).await.map(|_| true)
                 } else {
                     match feed.batches.recv().await {
-                        Ok(batch) => Box::pin(feed.apply_batch(batch)).await.map(|_| true),
+                        Ok(batch) => feed.apply_batch(batch).await.map(|_| true),
                         Err(RecvError::Lagged(_)) => Box::pin(feed.catch_up()).await.map(|_| true),
                         Err(RecvError::Closed) => Ok(false),
                     }
@@ -378,8 +378,9 @@ fn message(id: i64, msg: &LiveMessage) -> Event {
 mod tests {
     use super::*;
 
-    /// What an idle stream holds beyond its connection is mostly this future: the database
-    /// paths must stay boxed, or sqlx's large futures make every stream carry several KiB.
+    /// An idle stream holds this future for as long as it is open, and a future is as large as
+    /// its largest state: with the database paths boxed it takes 432 bytes (debug build), with
+    /// the batch path inline 904, which every open stream would carry.
     #[tokio::test]
     async fn an_idle_stream_is_small() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
@@ -401,6 +402,6 @@ mod tests {
         };
         let stream = feed.into_stream();
         let size = std::mem::size_of_val(&stream);
-        assert!(size < 1024, "an idle live stream's future takes {size} bytes");
+        assert!(size < 512, "an idle live stream's future takes {size} bytes");
     }
 }

@@ -164,11 +164,12 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
     let (streams, plain): (Vec<_>, Vec<_>) = plain_routes()
         .into_iter()
         .partition(|(path, _)| *path == LIVE_STREAM);
-    let app = plain
-        .into_iter()
-        .fold(Router::new(), |router, (path, handler)| {
+    let router_of = |routes: Vec<(&'static str, MethodRouter<AppState>)>| {
+        routes.into_iter().fold(Router::new(), |router, (path, handler)| {
             router.route(path, handler)
         })
+    };
+    let app = router_of(plain)
         .nest_service(
             "/pkg",
             ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
@@ -193,11 +194,7 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
     // layer's body wrapper, sized for a brotli encoder (5.8 KB), would stay allocated for as
     // long as each stream is open. A GET with no body needs neither the origin check nor the
     // body limit.
-    let live = streams
-        .into_iter()
-        .fold(Router::new(), |router, (path, handler)| {
-            router.route(path, handler)
-        })
+    let live = router_of(streams)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(axum::Extension(hub));
     let app = app.merge(live).layer(TraceLayer::new_for_http());
