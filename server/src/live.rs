@@ -284,7 +284,7 @@ impl Feed {
                     Box::pin(feed.catch_up()).await.map(|_| true)
                 } else {
                     match feed.batches.recv().await {
-                        Ok(batch) => feed.apply_batch(batch).await.map(|_| true),
+                        Ok(batch) => Box::pin(feed.apply_batch(batch)).await.map(|_| true),
                         Err(RecvError::Lagged(_)) => Box::pin(feed.catch_up()).await.map(|_| true),
                         Err(RecvError::Closed) => Ok(false),
                     }
