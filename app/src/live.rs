@@ -230,6 +230,12 @@ mod log {
         Ok(entries(rows))
     }
 
+    /// Where an organisation's event log stood (its newest entry id) when a request's session
+    /// was read. Whatever was computed as of this id or later is current for that request, so
+    /// the counts cache can use it instead of reading the log's end again.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct LogPosition(pub i64);
+
     /// The newest entry id of the organisation (0 when the log is empty).
     pub async fn latest_id(db: &Db, org_id: &str) -> Result<i64, DbError> {
         let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM live_events WHERE org_id = $1")

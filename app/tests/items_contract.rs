@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::auth::password;
+use app::auth::{password, session};
 use app::db::{Db, now_ms};
 use app::items::payload::{Audience, ItemPayload, ValidItem, validate};
 use app::items::{
@@ -571,9 +571,17 @@ async fn agree(db: &Db, cache: &CountsCache, readers: &[Reader], moment: &str) {
             r.user_id
         );
         let roles = orgs::roles_of(db, &r.user_id).await.unwrap();
-        for pass in ["made", "remembered"] {
+        // As a request sees it: the log's position read with the session, then the counts.
+        let token = session::open(db, &r.user_id).await.unwrap();
+        let (user, seen) = session::resolve(db, &token).await.unwrap().unwrap();
+        assert_eq!(user.roles, roles, "the session's roles of {}", r.user_id);
+        for (pass, seen) in [
+            ("made", Some(seen)),
+            ("remembered", Some(seen)),
+            ("read here", None),
+        ] {
             assert_eq!(
-                cache.counts(db, r, &roles).await.unwrap(),
+                cache.counts(db, r, &roles, seen).await.unwrap(),
                 scanned,
                 "cached counts ({pass}) of {} {moment}",
                 r.user_id
@@ -681,14 +689,14 @@ async fn cached_counts_follow_the_clock(db: &Db) {
     let due = now_ms() + 1500;
     soon.due_at = Some(items::payload::format_time(due));
     publish(db, soon).await;
-    let before = cache.counts(db, &r, &roles).await.unwrap();
+    let before = cache.counts(db, &r, &roles, None).await.unwrap();
     assert_eq!((before.pending_actions, before.overdue_actions), (1, 0));
-    assert_eq!(cache.counts(db, &r, &roles).await.unwrap(), before);
+    assert_eq!(cache.counts(db, &r, &roles, None).await.unwrap(), before);
     tokio::time::sleep(std::time::Duration::from_millis(
         (due - now_ms()).max(0) as u64 + 50,
     ))
     .await;
-    let after = cache.counts(db, &r, &roles).await.unwrap();
+    let after = cache.counts(db, &r, &roles, None).await.unwrap();
     assert_eq!((after.pending_actions, after.overdue_actions), (1, 1));
     assert_eq!(after, items::counts(db, &r).await.unwrap());
 }

@@ -187,7 +187,7 @@ async fn sessions_open_resolve_and_close(db: &Db) {
         .await
         .unwrap();
     assert_ne!(stored.0, token, "only the hash is stored");
-    let current = session::resolve(db, &token).await.unwrap().unwrap();
+    let (current, _) = session::resolve(db, &token).await.unwrap().unwrap();
     assert_eq!(current.email, "ada@contoso.test");
     assert_eq!(current.org_name, "CONTOSO");
     assert_eq!(current.roles, vec!["account_admin"]);

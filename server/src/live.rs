@@ -229,7 +229,10 @@ impl Feed {
         let oldest = live::oldest_id(&db, &reader.org_id).await?;
         let roles = app::orgs::roles_of(&db, &reader.user_id).await?;
         let mut queue = VecDeque::new();
-        let counts = state.counts.counts(&db, &reader, &roles).await?;
+        let counts = state
+            .counts
+            .counts(&db, &reader, &roles, Some(live::LogPosition(latest)))
+            .await?;
         let last_id = match requested {
             // A resume point the log still covers: replay from there.
             Some(id) if id <= latest && oldest.is_none_or(|oldest| id >= oldest - 1) => id,

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::auth::CurrentUser;
 use app::auth::session;
 use app::db::{Backend, DEFAULT_DATABASE_URL, Db};
 use app::demo::{self, DemoError};
@@ -231,12 +230,13 @@ fn is_public(path: &str) -> bool {
 /// Resolves the session cookie to the signed-in user (a request extension the app reads)
 /// and keeps anonymous visitors out of the app's pages.
 async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let user: Option<CurrentUser> = match cookie_token(req.headers()) {
+    let (user, log_position) = match cookie_token(req.headers()) {
         Some(token) => match session::resolve(&state.db, &token).await {
-            Ok(user) => user,
+            Ok(Some((user, position))) => (Some(user), Some(position)),
+            Ok(None) => (None, None),
             Err(err) => return unavailable(err),
         },
-        None => None,
+        None => (None, None),
     };
     let path = req.uri().path();
     let is_page_view = matches!(*req.method(), Method::GET | Method::HEAD);
@@ -255,6 +255,9 @@ async fn session_layer(State(state): State<AppState>, mut req: Request, next: Ne
     }
     if let Some(user) = user {
         req.extensions_mut().insert(user);
+    }
+    if let Some(position) = log_position {
+        req.extensions_mut().insert(position);
     }
     next.run(req).await
 }

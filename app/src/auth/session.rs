@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::{CurrentUser, password};
 use crate::db::{Db, DbError, now_ms};
+use crate::live::LogPosition;
 use crate::orgs;
 
 pub const COOKIE_NAME: &str = "ac_session";
@@ -73,7 +74,7 @@ pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
 
 /// The user a session token belongs to, if the session is live; extends its lifetime.
 /// One query: the session, its user and their roles (a row per role).
-pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbError> {
+pub async fn resolve(db: &Db, token: &str) -> Result<Option<(CurrentUser, LogPosition)>, DbError> {
     let hash = token_hash(token);
     let now = now_ms();
     type Row = (
@@ -87,10 +88,11 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
         i64,
         Option<String>,
         Option<String>,
+        Option<i64>,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT u.id, u.org_id, o.name, u.email, u.display_name, u.setup_completed_at, s.expires_at, s.last_seen_at, \
-         p.email_language, g.role FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
+         p.email_language, g.role, (SELECT MAX(e.id) FROM live_events e WHERE e.org_id = u.org_id) FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
          LEFT JOIN preferences p ON p.user_id = u.id LEFT JOIN role_grants g ON g.user_id = u.id \
          WHERE s.token_hash = $1 ORDER BY g.role",
     )
@@ -98,8 +100,19 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
     .fetch_all(db.pool())
     .await?;
     let roles: Vec<String> = rows.iter().filter_map(|r| r.9.clone()).collect();
-    let Some((id, org_id, org_name, email, display_name, setup, expires_at, last_seen_at, language, _)) =
-        rows.into_iter().next()
+    let Some((
+        id,
+        org_id,
+        org_name,
+        email,
+        display_name,
+        setup,
+        expires_at,
+        last_seen_at,
+        language,
+        _,
+        log_id,
+    )) = rows.into_iter().next()
     else {
         return Ok(None);
     };
@@ -116,7 +129,7 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
             .execute(db.pool())
             .await?;
     }
-    Ok(Some(CurrentUser {
+    let user = CurrentUser {
         id,
         org_id,
         org_name,
@@ -125,7 +138,8 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<CurrentUser>, DbErro
         roles,
         setup_completed: setup.is_some(),
         language: language.unwrap_or_else(|| "en".into()),
-    }))
+    };
+    Ok(Some((user, LogPosition(log_id.unwrap_or(0)))))
 }
 
 pub async fn close(db: &Db, token: &str) -> Result<(), DbError> {
@@ -222,6 +236,11 @@ pub fn ui_language(headers: &http::HeaderMap) -> Option<String> {
 /// The signed-in user of the current request, put there by the server's session layer.
 pub fn from_request() -> Option<CurrentUser> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+}
+
+/// Where the user's organisation's event log stood when this request's session was read.
+pub fn log_position() -> Option<LogPosition> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<LogPosition>().copied())
 }
 
 #[cfg(test)]

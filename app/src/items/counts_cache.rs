@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use super::{Counts, Reader, counts_at, next_due_after};
 use crate::db::{Db, DbError, now_ms};
+use crate::live::LogPosition;
 
 /// Readers remembered at most; past it the cache starts empty again (a bound, not an LRU:
 /// counting anew costs a few queries).
@@ -36,10 +37,21 @@ impl CountsCache {
     }
 
     /// The reader's counts (as `items::counts` makes them) for a reader holding `roles`.
-    pub async fn counts(&self, db: &Db, reader: &Reader, roles: &[String]) -> Result<Counts, DbError> {
+    /// `seen` is where the org's log stood when the request began (read with its session);
+    /// without it, the log's end is read here.
+    pub async fn counts(
+        &self,
+        db: &Db,
+        reader: &Reader,
+        roles: &[String],
+        seen: Option<LogPosition>,
+    ) -> Result<Counts, DbError> {
         // Read before counting: a change committed in between makes the entry older than what
         // it holds, so it is only ever counted again, never served stale.
-        let log_id = crate::live::latest_id(db, &reader.org_id).await?;
+        let log_id = match seen {
+            Some(LogPosition(id)) => id,
+            None => crate::live::latest_id(db, &reader.org_id).await?,
+        };
         let now = now_ms();
         if let Some(counts) = self.lookup(&reader.user_id, log_id, roles, now) {
             return Ok(counts);

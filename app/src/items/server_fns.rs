@@ -40,7 +40,8 @@ pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
 #[server(endpoint = "items_counts")]
 pub async fn item_counts() -> Result<Counts, AppError> {
     let (state, reader, roles) = crate::auth::session::require_reader()?;
-    Ok(state.counts.counts(&state.db, &reader, &roles).await?)
+    let seen = crate::auth::session::log_position();
+    Ok(state.counts.counts(&state.db, &reader, &roles, seen).await?)
 }
 
 #[server(endpoint = "items_read")]
@@ -126,7 +127,10 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         ..Default::default()
     };
     Ok(Overview {
-        counts: state.counts.counts(&state.db, &reader, &roles).await?,
+        counts: state
+            .counts
+            .counts(&state.db, &reader, &roles, crate::auth::session::log_position())
+            .await?,
         next_due: super::list_for(&state.db, &reader, &roles, &due).await?.items,
         recent: super::list_for(&state.db, &reader, &roles, &recent).await?.items,
     })
