@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::db::Db;
 use crate::email::Links;
-use crate::items::{CountsCache, Publisher};
+use crate::items::{Publisher, ReadCache};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -14,8 +14,9 @@ pub struct AppState {
     /// Whether the demo API key and demo sign-in hints are active (spec §7).
     pub demo_mode: bool,
     pub leptos_options: leptos::config::LeptosOptions,
-    /// Readers' badge counts, reused until their organisation changes (see `CountsCache`).
-    pub counts: Arc<CountsCache>,
+    /// Readers' badge counts and list pages, reused until their organisation changes (see
+    /// `ReadCache`).
+    pub cache: Arc<ReadCache>,
     /// Writes the producer API's publications in batches (see `Publisher`).
     pub publisher: Publisher,
 }

@@ -7,7 +7,7 @@ use app::auth::{password, session};
 use app::db::{Db, now_ms};
 use app::items::payload::{Audience, ItemPayload, ValidItem, validate};
 use app::items::{
-    self, Category, CountsCache, DAY_MS, DueState, ItemError, ItemFilter, Kind, Order, Reader, Status,
+    self, Category, DAY_MS, DueState, ItemError, ItemFilter, Kind, Order, ReadCache, Reader, Status,
     UserAction,
 };
 use app::live::{self, Change, Removal};
@@ -561,7 +561,7 @@ async fn listed(db: &Db, r: &Reader, filter: &ItemFilter) -> Vec<String> {
 
 /// Counts, the counts cache (kept across moments, as a server keeps it) and lists agree with a
 /// scan.
-async fn agree(db: &Db, cache: &CountsCache, readers: &[Reader], moment: &str) {
+async fn agree(db: &Db, cache: &ReadCache, readers: &[Reader], moment: &str) {
     for r in readers {
         let scanned = scanned_counts(db, r).await;
         assert_eq!(
@@ -595,12 +595,33 @@ async fn agree(db: &Db, cache: &CountsCache, readers: &[Reader], moment: &str) {
                     include_closed,
                     ..Default::default()
                 };
+                let scanned = scanned_list(db, r, &filter).await;
                 assert_eq!(
                     listed(db, r, &filter).await,
-                    scanned_list(db, r, &filter).await,
+                    scanned,
                     "list of {} {moment} ({filter:?})",
                     r.user_id
                 );
+                // Pages of 7, so that cursors are cached too.
+                let mut filter = ItemFilter {
+                    limit: Some(7),
+                    ..filter
+                };
+                loop {
+                    let fresh = items::list_for(db, r, &roles, &filter).await.unwrap();
+                    for pass in ["made", "remembered"] {
+                        let cached = cache.page(db, r, &roles, &filter, Some(seen)).await.unwrap();
+                        assert_eq!(
+                            *cached, fresh,
+                            "cached page ({pass}) of {} {moment} ({filter:?})",
+                            r.user_id
+                        );
+                    }
+                    match fresh.next_cursor {
+                        Some(c) => filter.cursor = Some(c),
+                        None => break,
+                    }
+                }
             }
         }
     }
@@ -653,7 +674,7 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
         );
         published.push((stored.id, category));
     }
-    let cache = CountsCache::new();
+    let cache = ReadCache::new();
     agree(db, &cache, &readers, "after publishing").await;
     for (id, category) in &published {
         let r = &readers[next(4) as usize];
@@ -684,7 +705,7 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
 async fn cached_counts_follow_the_clock(db: &Db) {
     let (_, r) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
     let roles = vec!["billing_admin".to_string()];
-    let cache = CountsCache::new();
+    let cache = ReadCache::new();
     let mut soon = payload("contoso", "mandatory", &["billing_admin"], "Due in a moment");
     let due = now_ms() + 1500;
     soon.due_at = Some(items::payload::format_time(due));

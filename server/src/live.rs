@@ -230,7 +230,7 @@ impl Feed {
         let roles = app::orgs::roles_of(&db, &reader.user_id).await?;
         let mut queue = VecDeque::new();
         let counts = state
-            .counts
+            .cache
             .counts(&db, &reader, &roles, Some(live::LogPosition(latest)))
             .await?;
         let last_id = match requested {

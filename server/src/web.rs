@@ -90,7 +90,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         links,
         demo_mode,
         leptos_options,
-        counts: Default::default(),
+        cache: Default::default(),
     };
     let limits = Limits::new(LimitConfig::default());
     tokio::spawn({

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-mod counts_cache;
+mod read_cache;
 #[cfg(feature = "ssr")]
-pub use counts_cache::CountsCache;
+pub use read_cache::ReadCache;
 #[cfg(feature = "ssr")]
 pub mod payload;
 #[cfg(feature = "ssr")]
@@ -226,7 +226,7 @@ pub struct Counts {
     pub unread_notifications: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {
     /// Newest first.
@@ -237,7 +237,7 @@ pub enum Order {
 }
 
 /// Which of a user's items to list (every field optional).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ItemFilter {
     pub kind: Option<Kind>,

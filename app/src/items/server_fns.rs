@@ -33,7 +33,19 @@ async fn apply(item_id: String, action: super::UserAction) -> Result<ItemView, A
 #[server(endpoint = "items_list", input = Json)]
 pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
     let (state, reader, roles) = crate::auth::session::require_reader()?;
-    Ok(super::list_for(&state.db, &reader, &roles, &filter).await?)
+    Ok(page(&state, &reader, &roles, &filter).await?.as_ref().clone())
+}
+
+/// A page through the read cache, as of where the request's session saw the org's log.
+#[cfg(feature = "ssr")]
+async fn page(
+    state: &crate::state::AppState,
+    reader: &super::Reader,
+    roles: &[String],
+    filter: &ItemFilter,
+) -> Result<std::sync::Arc<ItemPage>, super::ItemError> {
+    let seen = crate::auth::session::log_position();
+    state.cache.page(&state.db, reader, roles, filter, seen).await
 }
 
 /// The badge and overview counts of the signed-in user.
@@ -41,7 +53,7 @@ pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
 pub async fn item_counts() -> Result<Counts, AppError> {
     let (state, reader, roles) = crate::auth::session::require_reader()?;
     let seen = crate::auth::session::log_position();
-    Ok(state.counts.counts(&state.db, &reader, &roles, seen).await?)
+    Ok(state.cache.counts(&state.db, &reader, &roles, seen).await?)
 }
 
 #[server(endpoint = "items_read")]
@@ -79,7 +91,7 @@ pub async fn get_bell_pane() -> Result<BellPane, AppError> {
         limit: Some(100),
         ..Default::default()
     };
-    let mut actions = super::list_for(&state.db, &reader, &roles, &actions).await?.items;
+    let mut actions = page(&state, &reader, &roles, &actions).await?.items.clone();
     let now = crate::db::now_ms();
     actions.sort_by(|a, b| a.bell_order(b, now));
     let notes = ItemFilter {
@@ -87,12 +99,13 @@ pub async fn get_bell_pane() -> Result<BellPane, AppError> {
         limit: Some(50),
         ..Default::default()
     };
-    let notifications = super::list_for(&state.db, &reader, &roles, &notes)
+    let notifications = page(&state, &reader, &roles, &notes)
         .await?
         .items
-        .into_iter()
+        .iter()
         .filter(|n| !n.read)
         .take(BELL_NOTIFICATIONS)
+        .cloned()
         .collect();
     Ok(BellPane {
         actions,
@@ -128,10 +141,10 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     };
     Ok(Overview {
         counts: state
-            .counts
+            .cache
             .counts(&state.db, &reader, &roles, crate::auth::session::log_position())
             .await?,
-        next_due: super::list_for(&state.db, &reader, &roles, &due).await?.items,
-        recent: super::list_for(&state.db, &reader, &roles, &recent).await?.items,
+        next_due: page(&state, &reader, &roles, &due).await?.items.clone(),
+        recent: page(&state, &reader, &roles, &recent).await?.items.clone(),
     })
 }

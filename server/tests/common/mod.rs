@@ -13,7 +13,7 @@ pub async fn state(db: &Db, public_url: &str, demo_mode: bool) -> AppState {
         ),
         demo_mode,
         leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
-        counts: Default::default(),
+        cache: Default::default(),
         publisher: app::items::Publisher::start(db.clone()),
     }
 }

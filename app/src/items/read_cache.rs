@@ -1,0 +1,155 @@
+//! What recent readers were answered, kept per server instance: their badge counts and the list
+//! pages they asked for. Both change only when the organisation's event log moves (every
+//! publish, status change, read, archive and role change appends to it in the same transaction);
+//! counts also change when one of the org's open actions falls due. An answer is therefore reused
+//! while the log's newest id and the reader's roles are those it was made with (and, for counts,
+//! the clock has not passed the org's next due date): no query beyond the one that reads the
+//! session and the log's position together. Several instances stay exact, because the log id is
+//! read from the shared database, not from this instance's memory.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+
+use super::{Counts, ItemError, ItemFilter, ItemPage, Reader, counts_at, list_for, next_due_after};
+use crate::db::{Db, DbError, now_ms};
+use crate::live::LogPosition;
+
+/// Readers whose counts are remembered at most; past it the map starts empty again (a bound,
+/// not an LRU: counting anew costs a few queries).
+const COUNTS_CAPACITY: usize = 50_000;
+/// List pages remembered at most (a page of 50 items takes some 20 KB).
+const PAGES_CAPACITY: usize = 2_000;
+
+#[derive(Debug)]
+pub struct ReadCache {
+    counts: Answers<String, Counts>,
+    pages: Answers<PageKey, Arc<ItemPage>>,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        ReadCache {
+            counts: Answers::new(COUNTS_CAPACITY),
+            pages: Answers::new(PAGES_CAPACITY),
+        }
+    }
+}
+
+/// A page is the reader's, in their language, for one filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    user_id: String,
+    language: String,
+    filter: ItemFilter,
+}
+
+impl ReadCache {
+    pub fn new() -> ReadCache {
+        ReadCache::default()
+    }
+
+    /// The reader's counts (as `items::counts` makes them) for a reader holding `roles`.
+    /// `seen` is where the org's log stood when the request began (read with its session);
+    /// without it, the log's end is read here.
+    pub async fn counts(
+        &self,
+        db: &Db,
+        reader: &Reader,
+        roles: &[String],
+        seen: Option<LogPosition>,
+    ) -> Result<Counts, DbError> {
+        let log_id = position(db, reader, seen).await?;
+        let now = now_ms();
+        if let Some(counts) = self.counts.get(&reader.user_id, log_id, roles, now) {
+            return Ok(counts);
+        }
+        let counts = counts_at(db, reader, roles, now).await?;
+        let valid_until = next_due_after(db, &reader.org_id, now).await?.unwrap_or(i64::MAX);
+        self.counts
+            .put(reader.user_id.clone(), log_id, roles, valid_until, counts);
+        Ok(counts)
+    }
+
+    /// A page of the reader's items (as `items::list_for` makes it). Pages do not depend on
+    /// the clock: due states are worked out by whoever shows the items.
+    pub async fn page(
+        &self,
+        db: &Db,
+        reader: &Reader,
+        roles: &[String],
+        filter: &ItemFilter,
+        seen: Option<LogPosition>,
+    ) -> Result<Arc<ItemPage>, ItemError> {
+        let log_id = position(db, reader, seen).await?;
+        let key = PageKey {
+            user_id: reader.user_id.clone(),
+            language: reader.language.clone(),
+            filter: filter.clone(),
+        };
+        if let Some(page) = self.pages.get(&key, log_id, roles, now_ms()) {
+            return Ok(page);
+        }
+        let page = Arc::new(list_for(db, reader, roles, filter).await?);
+        self.pages.put(key, log_id, roles, i64::MAX, page.clone());
+        Ok(page)
+    }
+}
+
+/// Read before answering: a change committed in between makes the answer's entry older than
+/// what it holds, so it is only ever made again, never served stale.
+async fn position(db: &Db, reader: &Reader, seen: Option<LogPosition>) -> Result<i64, DbError> {
+    match seen {
+        Some(LogPosition(id)) => Ok(id),
+        None => crate::live::latest_id(db, &reader.org_id).await,
+    }
+}
+
+/// Answers by key, each with what it was made under.
+#[derive(Debug)]
+struct Answers<K, V> {
+    entries: Mutex<HashMap<K, Remembered<V>>>,
+    capacity: usize,
+}
+
+#[derive(Debug)]
+struct Remembered<V> {
+    log_id: i64,
+    roles: Vec<String>,
+    /// From this time (ms) on the answer is out of date even if nothing was written.
+    valid_until: i64,
+    value: V,
+}
+
+impl<K: Eq + Hash, V: Clone> Answers<K, V> {
+    fn new(capacity: usize) -> Self {
+        Answers {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn get(&self, key: &K, log_id: i64, roles: &[String], now: i64) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|r| r.log_id == log_id && r.roles == roles && now < r.valid_until)
+            .map(|r| r.value.clone())
+    }
+
+    fn put(&self, key: K, log_id: i64, roles: &[String], valid_until: i64, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Remembered {
+                log_id,
+                roles: roles.to_vec(),
+                valid_until,
+                value,
+            },
+        );
+    }
+}
