@@ -232,7 +232,7 @@ mod log {
 
     /// Where an organisation's event log stood (its newest entry id) when a request's session
     /// was read. Whatever was computed as of this id or later is current for that request, so
-    /// the counts cache can use it instead of reading the log's end again.
+    /// the read cache (`items::ReadCache`) uses it instead of reading the log's end again.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct LogPosition(pub i64);
 

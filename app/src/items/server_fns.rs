@@ -36,6 +36,18 @@ pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
     Ok(page(&state, &reader, &roles, &filter).await?.as_ref().clone())
 }
 
+/// The reader's counts through the read cache, as of where the request's session saw the
+/// org's log.
+#[cfg(feature = "ssr")]
+async fn counts(
+    state: &crate::state::AppState,
+    reader: &super::Reader,
+    roles: &[String],
+) -> Result<Counts, crate::db::DbError> {
+    let seen = crate::auth::session::log_position();
+    state.cache.counts(&state.db, reader, roles, seen).await
+}
+
 /// A page through the read cache, as of where the request's session saw the org's log.
 #[cfg(feature = "ssr")]
 async fn page(
@@ -52,8 +64,7 @@ async fn page(
 #[server(endpoint = "items_counts")]
 pub async fn item_counts() -> Result<Counts, AppError> {
     let (state, reader, roles) = crate::auth::session::require_reader()?;
-    let seen = crate::auth::session::log_position();
-    Ok(state.cache.counts(&state.db, &reader, &roles, seen).await?)
+    Ok(counts(&state, &reader, &roles).await?)
 }
 
 #[server(endpoint = "items_read")]
@@ -140,10 +151,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         ..Default::default()
     };
     Ok(Overview {
-        counts: state
-            .cache
-            .counts(&state.db, &reader, &roles, crate::auth::session::log_position())
-            .await?,
+        counts: counts(&state, &reader, &roles).await?,
         next_due: page(&state, &reader, &roles, &due).await?.items.clone(),
         recent: page(&state, &reader, &roles, &recent).await?.items.clone(),
     })
