@@ -46,7 +46,15 @@ fn session_cookie(res: &Response<Body>) -> Option<String> {
 }
 
 async fn text(res: Response<Body>) -> String {
-    String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned()
+    let body = within("reading a response body", res.into_body().collect()).await;
+    String::from_utf8_lossy(&body.unwrap().to_bytes()).into_owned()
+}
+
+/// Awaits one step of a test, failing it with a message naming the step if it hangs.
+async fn within<T>(step: &str, future: impl std::future::IntoFuture<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(30), future)
+        .await
+        .unwrap_or_else(|_| panic!("{step} took more than 30 s"))
 }
 
 async fn get(router: &Router, path: &str, cookie: Option<&str>) -> Response<Body> {
@@ -54,26 +62,30 @@ async fn get(router: &Router, path: &str, cookie: Option<&str>) -> Response<Body
     if let Some(cookie) = cookie {
         req = req.header(header::COOKIE, cookie);
     }
-    router
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap()
+    within(
+        &format!("GET {path}"),
+        router.clone().oneshot(req.body(Body::empty()).unwrap()),
+    )
+    .await
+    .unwrap()
 }
 
 async fn sign_in(router: &Router, email: &str) -> String {
-    let res = router
-        .clone()
-        .oneshot(form(&format!("email={email}&password=actioncenter")))
-        .await
-        .unwrap();
+    let res = within(
+        "signing in",
+        router
+            .clone()
+            .oneshot(form(&format!("email={email}&password=actioncenter"))),
+    )
+    .await
+    .unwrap();
     session_cookie(&res).expect("a session cookie")
 }
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Sqlite).await })* }
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Postgres).await })* }
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(app::db::Backend::Sqlite).await })* }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(app::db::Backend::Postgres).await })* }
     };
 }
 
