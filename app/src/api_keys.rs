@@ -1,6 +1,10 @@
 //! Producer API keys: created by the operator, shown once, stored as a SHA-256 hash,
 //! scoped to one organisation or to all of them (a platform key).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -79,19 +83,101 @@ async fn insert(db: &Db, name: &str, scope: Scope, secret: &str, demo_only: bool
 
 /// The live key matching a presented secret. Demo-only keys count only in demo mode.
 pub async fn authenticate(db: &Db, secret: &str, demo_mode: bool) -> Result<Option<ApiKey>, DbError> {
+    Ok(lookup(db, &hash(secret))
+        .await?
+        .and_then(|found| found.usable(demo_mode)))
+}
+
+/// A stored, unrevoked key and whether it is the demo key.
+#[derive(Debug, Clone)]
+struct Found {
+    key: ApiKey,
+    demo_only: bool,
+}
+
+impl Found {
+    fn usable(self, demo_mode: bool) -> Option<ApiKey> {
+        (!self.demo_only || demo_mode).then_some(self.key)
+    }
+}
+
+async fn lookup(db: &Db, key_hash: &str) -> Result<Option<Found>, DbError> {
     let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
         "SELECT id, name, org_id, demo_only FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
-    .bind(hash(secret))
+    .bind(key_hash)
     .fetch_optional(db.pool())
     .await?;
-    Ok(row.and_then(|(id, name, org_id, demo_only)| {
-        (demo_only == 0 || demo_mode).then(|| ApiKey {
+    Ok(row.map(|(id, name, org_id, demo_only)| Found {
+        key: ApiKey {
             id,
             name,
             scope: org_id.map(Scope::Org).unwrap_or(Scope::Platform),
-        })
+        },
+        demo_only: demo_only != 0,
     }))
+}
+
+/// How long an instance trusts a key it found before looking it up again: a key revoked in the
+/// database (`revoked_at`) stops working on every instance within this time.
+pub const TRUSTED_FOR: Duration = Duration::from_secs(10);
+/// Keys remembered at most; past it the map starts empty again.
+const TRUSTED_CAPACITY: usize = 10_000;
+
+/// The keys this instance found recently, by the hash of their secret, so a producer's burst of
+/// requests costs one lookup every `TRUSTED_FOR` rather than one per request. Secrets that match
+/// no key are not remembered: each costs a lookup (and counts against nothing here).
+#[derive(Debug)]
+pub struct TrustedKeys {
+    found: Mutex<HashMap<String, (Found, Instant)>>,
+    trusted_for: Duration,
+}
+
+impl Default for TrustedKeys {
+    fn default() -> Self {
+        TrustedKeys::new(TRUSTED_FOR)
+    }
+}
+
+impl TrustedKeys {
+    pub fn new(trusted_for: Duration) -> TrustedKeys {
+        TrustedKeys {
+            found: Mutex::default(),
+            trusted_for,
+        }
+    }
+
+    /// As `authenticate`, answered from memory when the key was found less than the trust
+    /// period ago.
+    pub async fn authenticate(
+        &self,
+        db: &Db,
+        secret: &str,
+        demo_mode: bool,
+    ) -> Result<Option<ApiKey>, DbError> {
+        let key_hash = hash(secret);
+        let remembered = {
+            let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            found
+                .get(&key_hash)
+                .filter(|(_, at)| at.elapsed() < self.trusted_for)
+                .map(|(f, _)| f.clone())
+        };
+        if let Some(found) = remembered {
+            return Ok(found.usable(demo_mode));
+        }
+        let Some(found) = lookup(db, &key_hash).await? else {
+            return Ok(None);
+        };
+        {
+            let mut remembered = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            if remembered.len() >= TRUSTED_CAPACITY {
+                remembered.clear();
+            }
+            remembered.insert(key_hash, (found.clone(), Instant::now()));
+        }
+        Ok(found.usable(demo_mode))
+    }
 }
 
 #[cfg(test)]
@@ -112,5 +198,59 @@ mod tests {
             ..org
         };
         assert!(platform.may_act_on("fabrikam"));
+    }
+
+    async fn revoke(db: &Db, key: &ApiKey) {
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(&key.id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_trusted_key_is_looked_up_again_after_its_trust_period() {
+        let scratch = crate::db::scratch::ScratchDb::new(crate::db::Backend::Sqlite).await;
+        let db = &scratch.db;
+        let (key, secret) = create(db, "producer", Scope::Platform).await.unwrap();
+        let long = TrustedKeys::new(Duration::from_secs(3600));
+        let none = TrustedKeys::new(Duration::ZERO);
+        assert_eq!(
+            long.authenticate(db, &secret, false).await.unwrap(),
+            Some(key.clone())
+        );
+        assert_eq!(
+            none.authenticate(db, &secret, false).await.unwrap(),
+            Some(key.clone())
+        );
+        revoke(db, &key).await;
+        // Within its trust period an instance still accepts the key; after it, not.
+        assert_eq!(long.authenticate(db, &secret, false).await.unwrap(), Some(key));
+        assert_eq!(none.authenticate(db, &secret, false).await.unwrap(), None);
+        assert_eq!(authenticate(db, &secret, false).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn unknown_secrets_are_not_remembered_and_demo_keys_need_demo_mode() {
+        let scratch = crate::db::scratch::ScratchDb::new(crate::db::Backend::Sqlite).await;
+        let db = &scratch.db;
+        let trusted = TrustedKeys::default();
+        assert_eq!(
+            trusted.authenticate(db, DEMO_PLATFORM_KEY, true).await.unwrap(),
+            None
+        );
+        let demo = create_demo_key(db).await.unwrap();
+        // The miss above was not remembered: the key works as soon as it exists.
+        assert_eq!(
+            trusted.authenticate(db, DEMO_PLATFORM_KEY, true).await.unwrap(),
+            Some(demo)
+        );
+        // Remembered, but still only in demo mode.
+        assert_eq!(
+            trusted.authenticate(db, DEMO_PLATFORM_KEY, false).await.unwrap(),
+            None
+        );
+        assert_eq!(trusted.authenticate(db, "ack_wrong", true).await.unwrap(), None);
     }
 }

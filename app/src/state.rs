@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::api_keys::TrustedKeys;
 use crate::db::Db;
 use crate::email::Links;
 use crate::items::{Publisher, ReadCache};
@@ -19,6 +20,8 @@ pub struct AppState {
     pub cache: Arc<ReadCache>,
     /// Writes the producer API's publications in batches (see `Publisher`).
     pub publisher: Publisher,
+    /// Producer API keys this instance found recently (see `TrustedKeys`).
+    pub api_keys: Arc<TrustedKeys>,
 }
 
 impl AppState {

@@ -2,7 +2,7 @@
 //! API key. Every error is `{"error": {"code", "message", "field"}}`; the OpenAPI document
 //! is generated from these handlers and types.
 
-use app::api_keys::{self, ApiKey};
+use app::api_keys::ApiKey;
 use app::db::DbError;
 use app::items::payload::{self, ApiItem, Audience, ItemPayload};
 use app::items::{self, ItemError, Status};
@@ -179,7 +179,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, A
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.len() <= 200)
         .ok_or_else(unauthorized)?;
-    api_keys::authenticate(&state.db, secret, state.demo_mode)
+    state
+        .api_keys
+        .authenticate(&state.db, secret, state.demo_mode)
         .await?
         .ok_or_else(unauthorized)
 }
@@ -240,7 +242,7 @@ async fn create_item(
     let key = authenticate(&state, &headers).await?;
     let payload: ItemPayload = read_json(body).await?;
     require_scope(&key, &payload.org_id)?;
-    let catalog = items::catalog(&state.db).await?;
+    let catalog = state.publisher.catalog().await?;
     let valid = payload::validate(payload, &catalog).map_err(ItemError::from)?;
     let publication = items::Publication {
         item: valid,

@@ -91,6 +91,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         demo_mode,
         leptos_options,
         cache: Default::default(),
+        api_keys: Default::default(),
     };
     let limits = Limits::new(LimitConfig::default());
     tokio::spawn({

@@ -135,6 +135,7 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> FieldError {
 }
 
 /// The configurable catalogs the payload is checked against.
+#[derive(Debug)]
 pub struct Catalog {
     pub roles: HashSet<String>,
     pub workspaces: HashSet<String>,

@@ -14,6 +14,7 @@ pub async fn state(db: &Db, public_url: &str, demo_mode: bool) -> AppState {
         demo_mode,
         leptos_options: leptos::config::get_configuration(None).unwrap().leptos_options,
         cache: Default::default(),
+        api_keys: Default::default(),
         publisher: app::items::Publisher::start(db.clone()),
     }
 }
