@@ -407,6 +407,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     let (ada, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
     let (_, b) = member(db, "contoso", "b@contoso.test", &["account_admin"]).await;
     let start = live::latest_id(db, "contoso").await.unwrap();
+    let before = items::counts(db, &a).await.unwrap();
     let mut changes = db.subscribe_changes();
     let id = publish(db, payload("contoso", "recommended", &["billing_admin"], "Tax")).await;
     assert_eq!(&*changes.recv().await.unwrap(), "contoso", "streams are woken");
@@ -421,6 +422,28 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
         items::live_message(db, &b, &entries[0]).await.unwrap().is_none(),
         "not b's item"
     );
+    // Streams build this message from the item's shared JSON and their last counts: it must
+    // say what the stream's own query says, in an email language and in any other.
+    let shared = items::published_item(db, &id).await.unwrap().unwrap();
+    let roles = ["billing_admin".to_string()];
+    for language in ["en", "nl", "pt"] {
+        let reader = items::Reader {
+            language: language.into(),
+            ..a.clone()
+        };
+        let own = items::live_message(db, &reader, &entries[0])
+            .await
+            .unwrap()
+            .unwrap();
+        let (counts, json) = items::published_message_json(&shared, &reader, &roles, before).unwrap();
+        assert_eq!(counts, own.counts);
+        assert_eq!(
+            serde_json::from_str::<live::LiveMessage>(&json).unwrap(),
+            own,
+            "{language}"
+        );
+    }
+    assert!(items::published_message_json(&shared, &b, &["account_admin".into()], before).is_none());
 
     items::apply(db, &a, &id, UserAction::Archive).await.unwrap();
     let last = entries[0].id;

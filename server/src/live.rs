@@ -342,10 +342,11 @@ impl Feed {
             }
             match &shared.published {
                 Some(item) if entry.user_id.is_none() && self.counted_at.elapsed() < COUNTS_FRESH_FOR => {
-                    if let Some(msg) = items::published_message(item, &self.reader, &self.roles, self.counts)
+                    if let Some((counts, json)) =
+                        items::published_message_json(item, &self.reader, &self.roles, self.counts)
                     {
-                        self.counts = msg.counts;
-                        self.queue.push_back(message(entry.id, &msg));
+                        self.counts = counts;
+                        self.queue.push_back(event(entry.id, json));
                     }
                     self.last_id = entry.id;
                 }
@@ -372,9 +373,11 @@ impl Feed {
 }
 
 fn message(id: i64, msg: &LiveMessage) -> Event {
-    Event::default()
-        .id(id.to_string())
-        .data(serde_json::to_string(msg).unwrap_or_default())
+    event(id, serde_json::to_string(msg).unwrap_or_default())
+}
+
+fn event(id: i64, json: String) -> Event {
+    Event::default().id(id.to_string()).data(json)
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! bumps the org's open-item total for the item's role key, which the counts read (see
 //! `tally`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::value::RawValue;
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 use sqlx::{Any, FromRow};
@@ -1051,11 +1053,14 @@ pub async fn apply(
 
 /// A just-published item as every live stream of its org needs it: read once per instance
 /// and shared, so a publish costs no query per connected stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PublishedItem {
     row: PublishedRow,
     /// The users the item names directly.
     named: Vec<String>,
+    /// The item's JSON as an untouched reader sees it, in each email language: serialized once
+    /// for every stream of the instance instead of once per stream.
+    shown: Vec<(&'static str, Box<RawValue>)>,
 }
 
 /// The item's row as a list shows it to a reader who has not touched it, and its role key.
@@ -1075,6 +1080,14 @@ impl PublishedItem {
     /// The item as a reader who has not touched it yet sees it.
     pub fn view(&self, language: &str) -> ItemView {
         self.row.view.clone().into_view(language)
+    }
+
+    /// `view(language)` as JSON; shared unless the language is not an email language.
+    fn view_json(&self, language: &str) -> Cow<'_, RawValue> {
+        match self.shown.iter().find(|(l, _)| *l == language) {
+            Some((_, json)) => Cow::Borrowed(json),
+            None => Cow::Owned(to_raw(&self.view(language))),
+        }
     }
 
     /// What the item adds to the counts of a reader it reaches.
@@ -1100,31 +1113,56 @@ pub async fn published_item(db: &Db, item_id: &str) -> Result<Option<PublishedIt
         .bind(item_id)
         .fetch_all(db.pool())
         .await?;
+    let shown = crate::preferences::EMAIL_LANGUAGES
+        .iter()
+        .map(|language| (*language, to_raw(&row.view.clone().into_view(language))))
+        .collect();
     Ok(Some(PublishedItem {
         row,
         named: named.into_iter().map(|n| n.0).collect(),
+        shown,
     }))
 }
 
+fn to_raw(view: &ItemView) -> Box<RawValue> {
+    serde_json::value::to_raw_value(view).expect("an item view is plain data")
+}
+
 /// The reader's stream message for a published item, from the shared copy and the reader's
-/// last counts: no query. `None` when the item does not reach them or is no longer open.
-pub fn published_message(
+/// last counts, with no query: their new counts and the message as JSON (made from the item's
+/// shared JSON). `None` when the item does not reach them or is no longer open.
+pub fn published_message_json(
     item: &PublishedItem,
     reader: &Reader,
     roles: &[String],
     counts: Counts,
-) -> Option<LiveMessage> {
+) -> Option<(Counts, String)> {
+    /// `LiveMessage` with one `Change::ItemAdded` whose item is already JSON.
+    #[derive(serde::Serialize)]
+    struct Added<'a> {
+        changes: [AddedChange<'a>; 1],
+        counts: Counts,
+    }
+    #[derive(serde::Serialize)]
+    struct AddedChange<'a> {
+        r#type: &'static str,
+        item: &'a RawValue,
+    }
     if !item.reaches(&reader.user_id, roles) || item.row.view.status != Status::Open.as_str() {
         return None;
     }
     let mut tally = Tally::from(counts);
     tally.add_item(item.facts(now_ms()), 1);
-    Some(LiveMessage {
-        changes: vec![Change::ItemAdded {
-            item: item.view(&reader.language),
+    let counts = tally.counts();
+    let view = item.view_json(&reader.language);
+    let message = Added {
+        changes: [AddedChange {
+            r#type: "item_added",
+            item: &view,
         }],
-        counts: tally.counts(),
-    })
+        counts,
+    };
+    Some((counts, serde_json::to_string(&message).unwrap_or_default()))
 }
 
 /// More item changes than this in one role change become a single `Resync`.
