@@ -23,6 +23,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::security::{LimitConfig, Limits, api_rate_limit, default_headers, same_origin_only};
@@ -37,6 +38,10 @@ const LIVE_STREAM: &str = "/api/live";
 
 /// Largest request body the web app accepts (forms and server functions).
 const BODY_LIMIT: usize = 64 * 1024;
+
+/// Longest a request may take to produce its response (live streams excepted): a page whose
+/// rendering stalls answers 503 rather than leaving the browser waiting.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), CliError> {
     let embedded_default = database_url == DEFAULT_DATABASE_URL && db.backend() == Backend::Sqlite;
@@ -189,6 +194,10 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
             "/api/v1",
             crate::api::router().layer(middleware::from_fn_with_state(limits, api_rate_limit)),
         )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RESPONSE_TIMEOUT,
+        ))
         .layer(CompressionLayer::new());
     // Live streams stay outside compression: event streams are never compressed, and the
     // layer's body wrapper, sized for a brotli encoder (5.8 KB), would stay allocated for as
