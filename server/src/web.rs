@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use app::auth::session;
@@ -18,7 +18,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
@@ -161,7 +161,7 @@ pub fn router(state: AppState) -> Router {
 /// The whole HTTP surface of the app.
 pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
     let public_url: Arc<str> = state.links.public_url().into();
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
         .join(state.leptos_options.site_pkg_dir.as_ref());
     let context_state = state.clone();
@@ -211,6 +211,15 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
         app.layer(SetResponseHeaderLayer::if_not_present(name, value))
     });
     app.with_state(state)
+}
+
+/// The app's page routes, worked out once per process. Leptos lists them by rendering the app
+/// with resource loading suppressed, and that switch is global: a page rendered by another
+/// router of the same process meanwhile (as in the tests, which build a router each) would wait
+/// for ever on a resource that never starts.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
 }
 
 /// The routes served outside Leptos (besides `/pkg` and the producer API), listed once so

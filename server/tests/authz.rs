@@ -317,7 +317,7 @@ fn matrix() -> Vec<Row> {
 /// Every route the router serves, as the router's own parts list them.
 async fn registered_routes(state: &AppState) -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
-    for listing in leptos_axum::generate_route_list(app::App) {
+    for listing in server::web::page_routes() {
         routes.insert(("GET".to_string(), listing.path().to_string()));
     }
     for (path, method) in server_fn::axum::server_fn_paths() {
