@@ -86,17 +86,20 @@ lines += [
     "Producers publish through `POST /api/v1/items` (8 API keys; the rate limit is per key). The server",
     "runs without its email worker here; the email drain is measured on its own below. Requests go",
     "through the group commit (`items::Publisher`): those that arrive while a batch is being written",
-    "are written together, up to 64 per transaction.",
+    "are written together, up to 64 per transaction. Each backend is measured with as many",
+    "producers as the read path has clients, then with four times as many, where the batches fill.",
+    "An instance trusts an API key it found for 10 s and reads the role and workspace catalogs",
+    "once a minute, so a publish makes no query outside its batch.",
     "",
     "| backend | producers | items/s | p50 | p99 | target: > 5,000 items/s |",
     "|---|---|---|---|---|---|",
 ]
 for b in BACKENDS:
-    p = get(b, "publish")
-    lines.append(
-        f"| {b} | {p.get('concurrency', 0)} | {p.get('items_per_second', 0):,.0f} | {p.get('p50_ms', 0):.1f} ms | "
-        f"{p.get('p99_ms', 0):.1f} ms | {verdict(p.get('items_per_second', 0) > 5000)} |"
-    )
+    for p in [r for r in rows if r.get("backend") == b and r.get("bench") == "publish"]:
+        lines.append(
+            f"| {b} | {p.get('concurrency', 0)} | {p.get('items_per_second', 0):,.0f} | {p.get('p50_ms', 0):.1f} ms | "
+            f"{p.get('p99_ms', 0):.1f} ms | {verdict(p.get('items_per_second', 0) > 5000)} |"
+        )
 lines += [
     "",
     "### Publish to delivery",
