@@ -43,6 +43,12 @@ if [ "$open_files" != unlimited ] && [ "$IDLE_STREAMS" -gt $((open_files - 1000)
     IDLE_STREAMS=$((open_files - 1000))
 fi
 echo "{\"bench\":\"limits\",\"open_files\":\"$open_files\",\"requested_idle_streams\":${BENCH_IDLE_STREAMS:-50000}}" | record all
+# The same machine kind runs at different speeds on different days: a fixed single-core job,
+# timed here, lets two reports be compared.
+python3 -c 'import hashlib, json, time
+block = b"x" * (64 << 20); start = time.time()
+for _ in range(8): hashlib.sha256(block).digest()
+print(json.dumps({"bench": "machine", "sha256_mib_per_s": 512 / (time.time() - start)}))' | record all
 start_server() {
     DATABASE_URL="$1" NO_EMAIL_WORKER=true RUST_LOG=warn LEPTOS_SITE_ROOT="$ROOT/target/site" \
         "$(SERVER_BIN)" serve --listen-addr "127.0.0.1:$PORT" > "$work/server.log" 2>&1 &
