@@ -55,7 +55,7 @@ pub async fn record_all_in(
     }
     let sql = format!(
         "INSERT INTO audit_log (org_id, actor, action, subject, detail, at) VALUES {}",
-        crate::db::placeholders(entries.len(), 6)
+        crate::db::Backend::of_connection(tx).placeholders(entries.len(), 6)
     );
     let now = now_ms();
     let mut query = sqlx::query(&sql);

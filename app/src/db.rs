@@ -1,7 +1,7 @@
 //! The database: one storage interface over SQLite (embedded default) and PostgreSQL.
 //!
-//! Queries are written once in the dialect both engines accept (`$1` placeholders,
-//! BIGINT millisecond timestamps, TEXT ids) and run through sqlx's `Any` driver; only the
+//! Queries are written once in the dialect both engines accept (`$1` placeholders, except
+//! in generated multi-row lists: see `Backend::numbered`; BIGINT millisecond timestamps, TEXT ids) and run through sqlx's `Any` driver; only the
 //! migrations are kept per backend.
 
 use std::path::Path;
@@ -82,21 +82,38 @@ pub struct Db {
     url: Arc<str>,
 }
 
-/// `$start, $start+1, …` for `n` values.
-pub fn numbered(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+impl Backend {
+    /// The backend a connection (or a transaction, through `Deref`) talks to.
+    pub fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
 
-/// `rows` groups of `width` numbered placeholders, `($1, $2), ($3, $4)`, for a multi-row
-/// `VALUES` list that both engines accept.
-pub fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", numbered(r * width + 1, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    /// Placeholders for `n` values bound in order: numbered from `start` on PostgreSQL
+    /// (`$3, $4`), anonymous on SQLite (`?, ?`). SQLite finds a named `$N` by a linear search
+    /// through the statement's names, when it prepares the statement and again for each bound
+    /// value, which is quadratic in the thousand or so values of a publish batch's inserts.
+    pub fn numbered(self, start: usize, n: usize) -> String {
+        match self {
+            Backend::Postgres => (start..start + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Backend::Sqlite => vec!["?"; n].join(", "),
+        }
+    }
+
+    /// `rows` groups of `width` placeholders, `($1, $2), ($3, $4)`, for a multi-row `VALUES`
+    /// list.
+    pub fn placeholders(self, rows: usize, width: usize) -> String {
+        (0..rows)
+            .map(|r| format!("({})", self.numbered(r * width + 1, width)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The PostgreSQL channel on which every instance hears about changes to event logs.
@@ -334,9 +351,11 @@ mod tests {
 
     #[test]
     fn placeholders_number_every_value_once() {
-        assert_eq!(numbered(3, 2), "$3, $4");
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholders(0, 3), "");
+        assert_eq!(Backend::Postgres.numbered(3, 2), "$3, $4");
+        assert_eq!(Backend::Postgres.placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(Backend::Postgres.placeholders(0, 3), "");
+        assert_eq!(Backend::Sqlite.numbered(3, 2), "?, ?");
+        assert_eq!(Backend::Sqlite.placeholders(2, 2), "(?, ?), (?, ?)");
     }
 
     #[test]

@@ -147,7 +147,7 @@ mod log {
         }
         let sql = format!(
             "INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES {}",
-            crate::db::placeholders(entries.len(), 5)
+            crate::db::Backend::of_connection(tx).placeholders(entries.len(), 5)
         );
         let now = now_ms();
         let mut query = sqlx::query(&sql);

@@ -26,6 +26,7 @@ contract!(
     cached_counts_follow_the_clock,
     a_batch_gives_each_item_what_publishing_it_alone_gives,
     many_concurrent_publishes_all_land,
+    item_ids_follow_publication_order,
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
@@ -863,4 +864,34 @@ async fn a_batch_gives_each_item_what_publishing_it_alone_gives(db: &Db) {
         .await
         .unwrap();
     assert_eq!(audited, 4, "one entry per item created");
+}
+
+/// Ids are time-ordered (UUIDv7), so a publish appends to the id indexes of a large table
+/// instead of writing into random pages of them.
+async fn item_ids_follow_publication_order(db: &Db) {
+    member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let mut ids = Vec::new();
+    for title in ["One", "Two", "Three"] {
+        ids.push(publish(db, payload("contoso", "promotional", &["billing_admin"], title)).await);
+    }
+    let mut batch = Vec::new();
+    for title in ["Four", "Five"] {
+        batch.push(items::Publication {
+            item: valid(db, payload("contoso", "promotional", &["billing_admin"], title)).await,
+            api_key_id: None,
+            actor: "test".into(),
+        });
+    }
+    ids.extend(
+        items::publish_all(db, &batch)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().0.id),
+    );
+    for id in &ids {
+        assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7, "{id}");
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(sorted, ids);
 }
