@@ -209,7 +209,8 @@ struct Feed {
     batches: broadcast::Receiver<Arc<Batch>>,
     queue: VecDeque<Event>,
     counts: Counts,
-    counted_at: Instant,
+    /// When `counts` were made from the database; `None` when they may not match `last_id`.
+    counted_at: Option<Instant>,
     /// True until the stream has read the log up to its end itself: at the start (a resumed
     /// stream replays what it missed) and after a failed read.
     behind: bool,
@@ -225,14 +226,18 @@ impl Feed {
         let db = state.db.clone();
         // Subscribe before reading the log, so nothing committed in between is missed.
         let batches = hub.subscribe(&reader.org_id);
-        let latest = live::latest_id(&db, &reader.org_id).await?;
-        let oldest = live::oldest_id(&db, &reader.org_id).await?;
         let roles = app::orgs::roles_of(&db, &reader.user_id).await?;
+        let (latest, counts, exact) = counted_at_log_end(
+            || live::latest_id(&db, &reader.org_id),
+            |at| {
+                state
+                    .cache
+                    .counts(&db, &reader, &roles, Some(live::LogPosition(at)))
+            },
+        )
+        .await?;
+        let oldest = live::oldest_id(&db, &reader.org_id).await?;
         let mut queue = VecDeque::new();
-        let counts = state
-            .cache
-            .counts(&db, &reader, &roles, Some(live::LogPosition(latest)))
-            .await?;
         let last_id = match requested {
             // A resume point the log still covers: replay from there.
             Some(id) if id <= latest && oldest.is_none_or(|oldest| id >= oldest - 1) => id,
@@ -267,7 +272,9 @@ impl Feed {
             batches,
             queue,
             counts,
-            counted_at: Instant::now(),
+            // Counts that may hold entries past `last_id` are not added to: the stream's
+            // next publication is then judged with the database's help, which counts anew.
+            counted_at: exact.then(Instant::now),
             behind: true,
         })
     }
@@ -341,7 +348,10 @@ impl Feed {
                 continue;
             }
             match &shared.published {
-                Some(item) if entry.user_id.is_none() && self.counted_at.elapsed() < COUNTS_FRESH_FOR => {
+                Some(item)
+                    if entry.user_id.is_none()
+                        && self.counted_at.is_some_and(|at| at.elapsed() < COUNTS_FRESH_FOR) =>
+                {
                     if let Some((counts, json)) =
                         items::published_message_json(item, &self.reader, &self.roles, self.counts)
                     {
@@ -364,11 +374,43 @@ impl Feed {
         }
         if let Some(msg) = items::live_message(&self.db, &self.reader, entry).await? {
             self.counts = msg.counts;
-            self.counted_at = Instant::now();
+            self.counted_at = Some(Instant::now());
             self.queue.push_back(message(entry.id, &msg));
         }
         self.last_id = entry.id;
         Ok(())
+    }
+}
+
+/// Times the log's end is read again when it moved while a new stream counted.
+const COUNT_TRIES: usize = 3;
+
+/// A new stream's counts and the log position they are exact at. Counting takes several
+/// queries, and an entry committed meanwhile would be counted and then added again when the
+/// stream applies it; so the log's end is read before and after counting, and the counts are
+/// used as of that position only when both reads agree. Every change that moves counts appends
+/// to the log in its own transaction, so agreeing reads mean nothing changed in between. When
+/// the log keeps moving, the last counts are returned with `false`: not exact at the position.
+async fn counted_at_log_end<E, End, EndFut, Count, CountFut>(
+    mut log_end: End,
+    mut count: Count,
+) -> Result<(i64, Counts, bool), E>
+where
+    End: FnMut() -> EndFut,
+    EndFut: Future<Output = Result<i64, E>>,
+    Count: FnMut(i64) -> CountFut,
+    CountFut: Future<Output = Result<Counts, E>>,
+{
+    let mut before = log_end().await?;
+    let mut tries = 0;
+    loop {
+        let counts = count(before).await?;
+        let after = log_end().await?;
+        tries += 1;
+        if after == before || tries == COUNT_TRIES {
+            return Ok((before, counts, after == before));
+        }
+        before = after;
     }
 }
 
@@ -383,6 +425,51 @@ fn event(id: i64, json: String) -> Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts that include what the log gained while they were made: 1 per entry.
+    async fn count_log(
+        log: &std::cell::Cell<i64>,
+        moves: &std::cell::Cell<usize>,
+    ) -> Result<Counts, DbError> {
+        let counts = Counts {
+            pending_actions: log.get(),
+            ..Counts::default()
+        };
+        if moves.get() > 0 {
+            moves.set(moves.get() - 1);
+            log.set(log.get() + 1);
+        }
+        Ok(counts)
+    }
+
+    #[tokio::test]
+    async fn a_new_stream_counts_again_when_the_log_moved_meanwhile() {
+        let log = std::cell::Cell::new(7);
+        let moves = std::cell::Cell::new(1);
+        let (at, counts, exact) = counted_at_log_end(
+            || async { Ok::<_, DbError>(log.get()) },
+            |_| count_log(&log, &moves),
+        )
+        .await
+        .unwrap();
+        assert!(exact);
+        assert_eq!((at, counts.pending_actions), (8, 8));
+    }
+
+    #[tokio::test]
+    async fn a_new_stream_says_when_its_counts_are_not_exact() {
+        let log = std::cell::Cell::new(7);
+        let moves = std::cell::Cell::new(usize::MAX);
+        let (at, counts, exact) = counted_at_log_end(
+            || async { Ok::<_, DbError>(log.get()) },
+            |_| count_log(&log, &moves),
+        )
+        .await
+        .unwrap();
+        assert!(!exact);
+        assert_eq!(at, 7 + COUNT_TRIES as i64 - 1);
+        assert_eq!(counts.pending_actions, at);
+    }
 
     /// An idle stream holds this future for as long as it is open, and a future is as large as
     /// its largest state: with the database paths boxed it takes 432 bytes (debug build), with
@@ -403,7 +490,7 @@ mod tests {
             batches,
             queue: VecDeque::new(),
             counts: Counts::default(),
-            counted_at: Instant::now(),
+            counted_at: Some(Instant::now()),
             behind: true,
         };
         let stream = feed.into_stream();
