@@ -116,6 +116,21 @@ impl Backend {
     }
 }
 
+/// Pooled connections when none are asked for. SQLite: eight readers (its queries run on
+/// threads of this process, and the one writer has a connection of its own). PostgreSQL: two
+/// per core of this machine, at least four, in line with PostgreSQL's own advice on pool sizes;
+/// on 2 cores the read benchmark's p99 was 9.1-9.9 ms with 4 connections against 12.9-13.6 ms
+/// with 16, whose server processes only took turns on the same cores (docs/benchmarks.md).
+pub fn default_pool_size(backend: Backend) -> u32 {
+    match backend {
+        Backend::Sqlite => 8,
+        Backend::Postgres => {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+            (2 * cores).max(4)
+        }
+    }
+}
+
 /// The PostgreSQL channel on which every instance hears about changes to event logs.
 pub const CHANGES_CHANNEL: &str = "action_center_live";
 
@@ -126,6 +141,12 @@ impl Db {
     /// Opens the database (creating a SQLite file and its folder when needed).
     /// Fails fast, with a message that says what to fix, when it cannot be reached.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        Db::connect_with(url, None).await
+    }
+
+    /// `connect` with a number of pooled connections for reads (and, on PostgreSQL, writes);
+    /// `None` for the default (`default_pool_size`).
+    pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<Db, DbError> {
         install_default_drivers();
         let backend = Backend::of_url(url)?;
         let unreachable = |reason: String| DbError::Unreachable {
@@ -166,7 +187,7 @@ impl Db {
                     })
                 })
         };
-        let pool = options(if backend == Backend::Sqlite { 8 } else { 16 })
+        let pool = options(pool_size.unwrap_or_else(|| default_pool_size(backend)))
             .connect(&url)
             .await
             .map_err(|e| unreachable(e.to_string()))?;
@@ -356,6 +377,15 @@ mod tests {
         assert_eq!(Backend::Postgres.placeholders(0, 3), "");
         assert_eq!(Backend::Sqlite.numbered(3, 2), "?, ?");
         assert_eq!(Backend::Sqlite.placeholders(2, 2), "(?, ?), (?, ?)");
+    }
+
+    #[tokio::test]
+    async fn the_pool_takes_the_size_asked_for() {
+        let db = Db::connect_with("sqlite::memory:", Some(3)).await.unwrap();
+        assert_eq!(db.pool().options().get_max_connections(), 3);
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        assert_eq!(db.pool().options().get_max_connections(), 8);
+        assert!(default_pool_size(Backend::Postgres) >= 4);
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
+    /// Pooled database connections (default: 8 on SQLite; on PostgreSQL two per core, at
+    /// least 4).
+    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: Option<u32>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -201,7 +206,7 @@ pub enum CliError {
 const OPERATOR: &str = "operator (cli)";
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let db = Db::connect(&cli.database_url).await?;
+    let db = Db::connect_with(&cli.database_url, cli.database_pool_size).await?;
     db.migrate().await?;
     let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => crate::web::serve(db.clone(), &cli.database_url, args).await,
@@ -381,6 +386,19 @@ mod tests {
                 assert_eq!(args.listen_addr.port(), 4000);
             }
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_pool_size_is_a_positive_number() {
+        let cli = Cli::try_parse_from(["action-center", "--database-pool-size", "6", "serve"]).unwrap();
+        assert_eq!(cli.database_pool_size, Some(6));
+        assert_eq!(
+            Cli::try_parse_from(["action-center"]).unwrap().database_pool_size,
+            None
+        );
+        for bad in ["0", "-1", "many"] {
+            assert!(Cli::try_parse_from(["action-center", "--database-pool-size", bad]).is_err());
         }
     }
 
