@@ -1,8 +1,9 @@
 //! The database: one storage interface over SQLite (embedded default) and PostgreSQL.
 //!
-//! Queries are written once in the dialect both engines accept (`$1` placeholders, except
-//! in generated multi-row lists: see `Backend::numbered`; BIGINT millisecond timestamps, TEXT ids) and run through sqlx's `Any` driver; only the
-//! migrations are kept per backend.
+//! Queries are written once in the dialect both engines accept (`$1` placeholders, BIGINT
+//! millisecond timestamps, TEXT ids) and run through sqlx's `Any` driver; only the migrations
+//! are kept per backend, and the generated multi-row lists use `?` on SQLite
+//! (`Backend::numbered` says why).
 
 use std::path::Path;
 use std::sync::Arc;
