@@ -136,7 +136,8 @@ mod log {
             return Ok(());
         }
         let orgs: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.org_id).collect();
-        let postgres = db.backend() == crate::db::Backend::Postgres;
+        let backend = db.backend();
+        let postgres = backend == crate::db::Backend::Postgres;
         if postgres {
             for org_id in &orgs {
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
@@ -147,7 +148,7 @@ mod log {
         }
         let sql = format!(
             "INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES {}",
-            crate::db::Backend::of_connection(tx).placeholders(entries.len(), 5)
+            backend.placeholders(entries.len(), 5)
         );
         let now = now_ms();
         let mut query = sqlx::query(&sql);
