@@ -183,6 +183,14 @@ impl Db {
                             sqlx::query("PRAGMA busy_timeout = 5000")
                                 .execute(&mut *conn)
                                 .await?;
+                            // A statement that writes many rows (a publish batch's INSERTs)
+                            // keeps a journal of the pages it changed, to undo just itself; past
+                            // 64 KiB SQLite spills it to a temporary file, whose writes then
+                            // compete with the WAL's for the disk. Keep it, and the temporary
+                            // tables of sorting and grouping, in memory.
+                            sqlx::query("PRAGMA temp_store = MEMORY")
+                                .execute(&mut *conn)
+                                .await?;
                         }
                         Ok(())
                     })
@@ -387,6 +395,24 @@ mod tests {
         let db = Db::connect("sqlite::memory:").await.unwrap();
         assert_eq!(db.pool().options().get_max_connections(), 8);
         assert!(default_pool_size(Backend::Postgres) >= 4);
+    }
+
+    /// A publish batch's statement journal must not spill to a temporary file on disk.
+    #[tokio::test]
+    async fn sqlite_keeps_temporary_data_in_memory_on_every_connection() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let tx = db.begin_write().await.unwrap();
+        drop(tx);
+        let reader: (i64,) = sqlx::query_as("PRAGMA temp_store")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let writer: (i64,) = sqlx::query_as("PRAGMA temp_store")
+            .fetch_one(&db.writer)
+            .await
+            .unwrap();
+        // 2 is MEMORY (0 the compile-time default, 1 FILE).
+        assert_eq!((reader.0, writer.0), (2, 2));
     }
 
     #[test]
