@@ -80,6 +80,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         .to_string();
     tokio::spawn(prune_live_log(db.clone()));
     db.relay_changes_from_other_instances();
+    db.checkpoint_in_background().await?;
     let links = Links::new(&public_url, SigningKey::load_or_create(&db).await?);
     if !public_url.starts_with("https://") {
         tracing::warn!(%public_url, "PUBLIC_URL is not https: mail clients only offer one-click unsubscribe for https links");
