@@ -79,7 +79,7 @@ for backend in sqlite postgres; do
         say "$backend: first paint and hydration in Chromium"
         node "$ROOT/bench/client.mjs" "http://127.0.0.1:$PORT" user0@org0.bench bench-password "$CLIENT_RUNS" | record "$backend"
     fi
-    for producers in "$CONCURRENCY" "$((CONCURRENCY * 4))"; do
+    for producers in "$CONCURRENCY" "$((CONCURRENCY * 4))" "$((CONCURRENCY * 16))"; do
         say "$backend: publish path, $producers producers for ${SECONDS_EACH}s"
         "$BENCH" publish --url "http://127.0.0.1:$PORT" --database-url "$url" --seconds "$SECONDS_EACH" \
             --concurrency "$producers" --orgs "$ORGS" | record "$backend"
