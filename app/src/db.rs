@@ -464,20 +464,15 @@ mod tests {
             .await
             .unwrap();
         db.checkpoint_in_background().await.unwrap();
-        let mut tx = db.begin_write().await.unwrap();
-        sqlx::query("CREATE TABLE filler (x TEXT)")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        let write = async |sql: &str| {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query(sql).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        };
+        write("CREATE TABLE filler (x TEXT)").await;
         let before = std::fs::metadata(&path).unwrap().len();
         for _ in 0..20 {
-            let mut tx = db.begin_write().await.unwrap();
-            sqlx::query("INSERT INTO filler (x) VALUES (hex(randomblob(50000)))")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
+            write("INSERT INTO filler (x) VALUES (hex(randomblob(50000)))").await;
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let grown = loop {
