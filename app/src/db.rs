@@ -440,8 +440,6 @@ mod tests {
     #[tokio::test]
     async fn sqlite_keeps_temporary_data_in_memory_on_every_connection() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
-        let tx = db.begin_write().await.unwrap();
-        drop(tx);
         let reader: (i64,) = sqlx::query_as("PRAGMA temp_store")
             .fetch_one(db.pool())
             .await
