@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::AnyPool;
@@ -71,6 +72,9 @@ impl Backend {
 
 /// How often `Db::checkpoint_in_background` copies the SQLite write-ahead log back.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
+/// How long the background checkpoint keeps going after the last write began; an idle server
+/// runs no checkpoint queries at all.
+pub const CHECKPOINT_QUIET_AFTER: Duration = Duration::from_secs(1);
 /// Log size (pages) past which a SQLite writer checkpoints by itself even with the background
 /// checkpoint running: about 40 MB, against SQLite's default of 1,000 pages.
 pub const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
@@ -87,6 +91,18 @@ pub struct Db {
     changes: tokio::sync::broadcast::Sender<Arc<str>>,
     /// The URL it was opened with (PostgreSQL: the change listener opens its own connection).
     url: Arc<str>,
+    /// SQLite: write transactions begun and checkpoints run, so the background checkpoint
+    /// works only while there is something to copy back.
+    activity: Arc<WriteActivity>,
+}
+
+/// What the background checkpoint watches: a count of begun writes, a wake-up for when one
+/// begins after a quiet spell, and (for tests and diagnostics) how many checkpoints ran.
+#[derive(Debug, Default)]
+struct WriteActivity {
+    writes_begun: AtomicU64,
+    write_begun: tokio::sync::Notify,
+    checkpoints: AtomicU64,
 }
 
 impl Backend {
@@ -235,6 +251,7 @@ impl Db {
             backend,
             changes,
             url: given_url,
+            activity: Arc::default(),
         })
     }
 
@@ -251,7 +268,11 @@ impl Db {
     /// at once with "database is locked" when another writer is active, instead of waiting.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => {
+                self.activity.writes_begun.fetch_add(1, Ordering::Relaxed);
+                self.activity.write_begun.notify_one();
+                self.writer.begin_with("BEGIN IMMEDIATE").await
+            }
             Backend::Postgres => self.writer.begin().await,
         }
     }
@@ -319,12 +340,14 @@ impl Db {
     }
 
     /// On SQLite, copies the write-ahead log back into the database file from a task of its
-    /// own, every `CHECKPOINT_EVERY`, instead of in the writer after a commit. The writer is
-    /// the one serial resource of a SQLite instance, and checkpointing (reading each new WAL
-    /// frame, writing it to the file, syncing both) took a large part of its time under a
-    /// stream of publishes; a passive checkpoint runs beside the writer without blocking it.
-    /// The writer still checkpoints itself once the log passes `WRITER_CHECKPOINT_PAGES`, so
-    /// the log stays bounded if this task falls behind. Does nothing on PostgreSQL.
+    /// own, every `CHECKPOINT_EVERY` while writes go on, instead of in the writer after a
+    /// commit. The writer is the one serial resource of a SQLite instance, and checkpointing
+    /// (reading each new WAL frame, writing it to the file, syncing both) took a large part of
+    /// its time under a stream of publishes; a passive checkpoint runs beside the writer without
+    /// blocking it. The task sleeps once no write has begun for `CHECKPOINT_QUIET_AFTER`, and a
+    /// write that begins wakes it. The writer still checkpoints itself once the log passes
+    /// `WRITER_CHECKPOINT_PAGES`, so the log stays bounded if this task falls behind. Does
+    /// nothing on PostgreSQL.
     pub async fn checkpoint_in_background(&self) -> Result<(), DbError> {
         if self.backend != Backend::Sqlite {
             return Ok(());
@@ -332,15 +355,34 @@ impl Db {
         sqlx::query(&format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"))
             .execute(&self.writer)
             .await?;
-        let pool = self.pool.clone();
+        let (pool, activity) = (self.pool.clone(), self.activity.clone());
+        let quiet_ticks = CHECKPOINT_QUIET_AFTER.as_millis() / CHECKPOINT_EVERY.as_millis();
         tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut seen = 0;
             while !pool.is_closed() {
+                activity.write_begun.notified().await;
+                // A wake-up left over from writes the last round already covered.
+                if activity.writes_begun.load(Ordering::Relaxed) == seen {
+                    continue;
+                }
+                let mut quiet = 0;
+                let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 ticks.tick().await;
-                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                    tracing::warn!(error = %err, "cannot checkpoint the write-ahead log; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                while quiet < quiet_ticks && !pool.is_closed() {
+                    ticks.tick().await;
+                    match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                        Ok(_) => {
+                            activity.checkpoints.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot checkpoint the write-ahead log; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                    let now = activity.writes_begun.load(Ordering::Relaxed);
+                    quiet = if now == seen { quiet + 1 } else { 0 };
+                    seen = now;
                 }
             }
         });
@@ -483,6 +525,58 @@ mod tests {
         db.pool().close().await;
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(grown >= 1_500_000, "the database file grew by {grown} bytes only");
+    }
+
+    /// The background checkpoint runs while writes go on and stops once they do, so an idle
+    /// server sends SQLite no queries; the next write wakes it again.
+    #[tokio::test]
+    async fn the_background_checkpoint_sleeps_while_nothing_is_written() {
+        let dir = std::env::temp_dir().join(format!("ac-checkpoint-{}", uuid::Uuid::new_v4()));
+        let db = Db::connect(&format!("sqlite://{}", dir.join("ac.db").display()))
+            .await
+            .unwrap();
+        db.checkpoint_in_background().await.unwrap();
+        let checkpoints = || db.activity.checkpoints.load(Ordering::Relaxed);
+        let write = async || {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query("CREATE TABLE IF NOT EXISTS filler (x TEXT)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        };
+        // Settles: the count stops moving for a while, within a generous deadline.
+        let settled = async || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            let mut last = checkpoints();
+            loop {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let now = checkpoints();
+                if now == last || std::time::Instant::now() > deadline {
+                    return (last, now);
+                }
+                last = now;
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let idle_at_start = checkpoints();
+        write().await;
+        let (before, after) = settled().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let still = checkpoints();
+        write().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let woken = checkpoints();
+        db.pool().close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(idle_at_start, 0, "checkpoints ran before anything was written");
+        assert!(before > 0, "no checkpoint ran after a write");
+        assert_eq!(
+            (before, after, still),
+            (after, after, after),
+            "checkpoints went on while idle"
+        );
+        assert!(woken > still, "a new write did not wake the checkpoint");
     }
 
     #[test]
