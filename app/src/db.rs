@@ -366,9 +366,9 @@ impl Db {
                     continue;
                 }
                 let mut quiet = 0;
-                let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+                let first = tokio::time::Instant::now() + CHECKPOINT_EVERY;
+                let mut ticks = tokio::time::interval_at(first, CHECKPOINT_EVERY);
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                ticks.tick().await;
                 while quiet < quiet_ticks && !pool.is_closed() {
                     ticks.tick().await;
                     match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
