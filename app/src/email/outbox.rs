@@ -83,6 +83,9 @@ type ItemRow = (
 const ITEM_COLUMNS: &str = "id, category, workspace, title, body, link, due_at, created_at, \
      reminded_7d_at, reminded_1d_at, reminded_overdue_at";
 
+/// The columns recording when each reminder stage was settled, in stage order.
+const REMINDER_COLUMNS: [&str; 3] = ["reminded_7d_at", "reminded_1d_at", "reminded_overdue_at"];
+
 struct PlannedItem {
     item: ItemForEmail,
     created_at: i64,
@@ -254,6 +257,12 @@ pub async fn plan_new_items(db: &Db, links: &Links, now: i64) -> Result<usize, E
     Ok(added)
 }
 
+/// When each reminder stage falls due: 7 days before the due date, 1 day before, and overdue
+/// (the first millisecond after it).
+fn stage_starts(due_at: i64) -> [i64; 3] {
+    [due_at - 7 * DAY_MS, due_at - DAY_MS, due_at + 1]
+}
+
 /// The reminder an open action is due for at `now`, and which reminder stages are settled by
 /// it (sent now, or skipped because a later one supersedes them or the action was published
 /// too late for them). Stages: 7 days before, 1 day before, overdue.
@@ -263,13 +272,8 @@ pub fn reminder_due(
     reminded: [Option<i64>; 3],
     now: i64,
 ) -> (Option<ItemEmail>, [bool; 3]) {
-    let stage = if due_at < now {
-        2
-    } else if due_at - DAY_MS <= now {
-        1
-    } else if due_at - 7 * DAY_MS <= now {
-        0
-    } else {
+    let starts = stage_starts(due_at);
+    let Some(stage) = (0..3).rev().find(|&i| starts[i] <= now) else {
         return (None, [false; 3]);
     };
     let mut settle = [false; 3];
@@ -280,29 +284,29 @@ pub fn reminder_due(
         return (None, settle);
     }
     // A reminder "7 days before" makes no sense for an action published 3 days before its due date.
-    let threshold = [due_at - 7 * DAY_MS, due_at - DAY_MS, due_at][stage];
     let which = [ItemEmail::Reminder7d, ItemEmail::Reminder1d, ItemEmail::Overdue][stage];
-    let send = stage == 2 || created_at < threshold;
+    let send = stage == 2 || created_at < starts[stage];
     (send.then_some(which), settle)
+}
+
+/// When the planner next has to look at an open action (`items.next_reminder_at`): the start
+/// of its first unsettled reminder stage, or `None` once every stage is settled.
+pub fn next_reminder_at(due_at: Option<i64>, reminded: [Option<i64>; 3]) -> Option<i64> {
+    let due_at = due_at?;
+    reminded
+        .iter()
+        .position(Option::is_none)
+        .map(|stage| stage_starts(due_at)[stage])
 }
 
 /// Plans reminder email for open actions whose next reminder is due; returns letters added.
 pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, EmailError> {
-    // One branch per stage, each answered from its own partial index (migration 0004).
-    let waiting = |stage: &str, cmp: &str, n: usize| {
-        format!(
-            "SELECT {ITEM_COLUMNS} FROM items WHERE kind = 'action' AND status = 'open' AND {stage} IS NULL \
-             AND due_at {cmp} ${n} AND emails_planned_at IS NOT NULL"
-        )
-    };
+    // Answered from one partial index on next_reminder_at (migration 0007).
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "SELECT * FROM ({} UNION {} UNION {}) AS due ORDER BY due_at LIMIT $4",
-        waiting("reminded_7d_at", "<=", 1),
-        waiting("reminded_1d_at", "<=", 2),
-        waiting("reminded_overdue_at", "<", 3),
+        "SELECT {ITEM_COLUMNS} FROM items WHERE kind = 'action' AND status = 'open' \
+         AND next_reminder_at IS NOT NULL AND next_reminder_at <= $1 AND emails_planned_at IS NOT NULL \
+         ORDER BY next_reminder_at LIMIT $2"
     ))
-    .bind(now + 7 * DAY_MS)
-    .bind(now + DAY_MS)
     .bind(now)
     .bind(PLAN_BATCH)
     .fetch_all(db.pool())
@@ -312,26 +316,33 @@ pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, E
         let Some(planned) = planned_item(row) else {
             continue;
         };
-        let Some(due_at) = planned.item.due_at else {
-            continue;
-        };
-        let (send, settle) = reminder_due(due_at, planned.created_at, planned.reminded, now);
-        if !settle.iter().any(|s| *s) {
-            continue;
+        let due_at = planned.item.due_at;
+        let (send, settle) = due_at.map_or((None, [false; 3]), |due_at| {
+            reminder_due(due_at, planned.created_at, planned.reminded, now)
+        });
+        let mut reminded = planned.reminded;
+        for (done, settle) in reminded.iter_mut().zip(settle) {
+            if settle {
+                *done = Some(now);
+            }
         }
+        let next = next_reminder_at(due_at, reminded);
         let mut tx = db.begin_write().await?;
-        let unsettled = ["reminded_7d_at", "reminded_1d_at", "reminded_overdue_at"]
+        // Another worker that settled these stages first changed the row: leave it to that one.
+        let unchanged = REMINDER_COLUMNS
             .iter()
-            .zip(settle)
-            .filter(|(_, s)| *s)
-            .map(|(c, _)| format!("{c} IS NULL"))
+            .zip(planned.reminded)
+            .map(|(c, at)| match at {
+                Some(at) => format!("{c} = {at}"),
+                None => format!("{c} IS NULL"),
+            })
             .collect::<Vec<_>>()
             .join(" AND ");
         if !lock_item(
             &mut tx,
             db.backend(),
             &planned.item.id,
-            &format!("status = 'open' AND {unsettled}"),
+            &format!("status = 'open' AND {unchanged}"),
         )
         .await?
         {
@@ -346,20 +357,18 @@ pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, E
                 }
             }
         }
-        for (column, settle) in ["reminded_7d_at", "reminded_1d_at", "reminded_overdue_at"]
-            .iter()
-            .zip(settle)
-        {
-            if settle {
-                sqlx::query(&format!(
-                    "UPDATE items SET {column} = $1 WHERE id = $2 AND {column} IS NULL"
-                ))
-                .bind(now)
-                .bind(&planned.item.id)
-                .execute(&mut *tx)
-                .await?;
-            }
+        let mut update = sqlx::query(
+            "UPDATE items SET reminded_7d_at = $1, reminded_1d_at = $2, reminded_overdue_at = $3, \
+             next_reminder_at = $4 WHERE id = $5",
+        );
+        for at in reminded {
+            update = update.bind(at);
         }
+        update
+            .bind(next)
+            .bind(&planned.item.id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     }
     Ok(added)
@@ -528,6 +537,93 @@ mod tests {
             reminder_due(DUE, DUE - 30 * DAY_MS, [None; 3], DUE + DAY_MS),
             (Some(ItemEmail::Overdue), [true, true, true])
         );
+    }
+
+    #[test]
+    fn next_reminder_at_is_when_the_planner_next_has_something_to_settle() {
+        let created = DUE - 30 * DAY_MS;
+        let stages = [
+            [None, None, None],
+            [Some(1), None, None],
+            [Some(1), Some(2), None],
+        ];
+        for reminded in stages {
+            let next = next_reminder_at(Some(DUE), reminded).unwrap();
+            assert_eq!(reminder_due(DUE, created, reminded, next - 1).1, [false; 3]);
+            assert!(reminder_due(DUE, created, reminded, next).1.contains(&true));
+        }
+        assert_eq!(next_reminder_at(Some(DUE), [Some(1); 3]), None);
+        assert_eq!(next_reminder_at(None, [None; 3]), None);
+    }
+
+    /// Migration 0007 fills `next_reminder_at` for actions published before it, as the planner
+    /// computes it.
+    #[tokio::test]
+    async fn the_migration_sets_next_reminder_at_of_existing_actions() {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("action-center-migration-{tag}"));
+        let before = dir.join("migrations");
+        std::fs::create_dir_all(&before).unwrap();
+        let all = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+        for entry in std::fs::read_dir(all).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.as_str() < "0007" {
+                std::fs::copy(&path, before.join(&name)).unwrap();
+            }
+        }
+        let db = Db::connect(&format!("sqlite://{}/test.db", dir.display()))
+            .await
+            .unwrap();
+        sqlx::migrate::Migrator::new(before.as_path())
+            .await
+            .unwrap()
+            .run(db.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ('contoso', 'Contoso', 0)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let cases: [(&str, Option<i64>, [Option<i64>; 3]); 4] = [
+            ("a", Some(DUE), [None; 3]),
+            ("b", Some(DUE), [Some(1), None, None]),
+            ("c", Some(DUE), [Some(1), Some(2), Some(3)]),
+            ("d", None, [None; 3]),
+        ];
+        for (id, due_at, [r7, r1, ro]) in cases {
+            let (kind, category) = match due_at {
+                Some(_) => ("action", "mandatory"),
+                None => ("notification", "promotional"),
+            };
+            sqlx::query(
+                "INSERT INTO items (id, org_id, kind, category, workspace, title, body, due_at, \
+                 created_at, updated_at, reminded_7d_at, reminded_1d_at, reminded_overdue_at) \
+                 VALUES ($1, 'contoso', $2, $3, 'billing', '{}', '{}', $4, 0, 0, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(category)
+            .bind(due_at)
+            .bind(r7)
+            .bind(r1)
+            .bind(ro)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        db.migrate().await.unwrap();
+        for (id, due_at, reminded) in cases {
+            let (next,): (Option<i64>,) =
+                sqlx::query_as("SELECT next_reminder_at FROM items WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(next, next_reminder_at(due_at, reminded), "item {id}");
+        }
+        db.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

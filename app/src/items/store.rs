@@ -363,8 +363,9 @@ async fn insert_items(
 ) -> Result<(), DbError> {
     let sql = format!(
         "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
-         idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles) VALUES {}",
-        Backend::of_connection(tx).placeholders(accepted.len(), 16)
+         idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles, \
+         next_reminder_at) VALUES {}",
+        Backend::of_connection(tx).placeholders(accepted.len(), 17)
     );
     let mut query = sqlx::query(&sql);
     for a in accepted {
@@ -385,7 +386,11 @@ async fn insert_items(
             .bind(a.publication.api_key_id.as_deref())
             .bind(now)
             .bind(now)
-            .bind(a.key.as_str());
+            .bind(a.key.as_str())
+            .bind(match item.kind() {
+                Kind::Action => crate::email::outbox::next_reminder_at(item.due_at, [None; 3]),
+                Kind::Notification => None,
+            });
     }
     query.execute(&mut **tx).await?;
     let roles: Vec<(&str, &str)> = accepted
