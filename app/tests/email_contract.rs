@@ -302,13 +302,11 @@ async fn two_workers_never_send_the_same_email_twice(db: &Db) {
 
 /// Moves a just-published action's dates, as if it had been published with them.
 async fn set_due(db: &Db, id: &str, created_at: i64, due_at: i64) {
-    sqlx::query(
-        "UPDATE items SET created_at = $1, due_at = $2, next_reminder_at = $3 WHERE id = $4",
-    )
-    .bind(created_at)
-    .bind(due_at)
-    .bind(app::email::outbox::next_reminder_at(Some(due_at), [None; 3]))
-    .bind(id)
+    sqlx::query("UPDATE items SET created_at = $1, due_at = $2, next_reminder_at = $3 WHERE id = $4")
+        .bind(created_at)
+        .bind(due_at)
+        .bind(app::email::outbox::next_reminder_at(Some(due_at), [None; 3]))
+        .bind(id)
         .execute(db.pool())
         .await
         .unwrap();

@@ -364,11 +364,7 @@ pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, E
         for at in reminded {
             update = update.bind(at);
         }
-        update
-            .bind(next)
-            .bind(&planned.item.id)
-            .execute(&mut *tx)
-            .await?;
+        update.bind(next).bind(&planned.item.id).execute(&mut *tx).await?;
         tx.commit().await?;
     }
     Ok(added)
@@ -585,7 +581,8 @@ mod tests {
             .execute(db.pool())
             .await
             .unwrap();
-        let cases: [(&str, Option<i64>, [Option<i64>; 3]); 4] = [
+        type Case = (&'static str, Option<i64>, [Option<i64>; 3]);
+        let cases: [Case; 4] = [
             ("a", Some(DUE), [None; 3]),
             ("b", Some(DUE), [Some(1), None, None]),
             ("c", Some(DUE), [Some(1), Some(2), Some(3)]),
@@ -614,12 +611,11 @@ mod tests {
         }
         db.migrate().await.unwrap();
         for (id, due_at, reminded) in cases {
-            let (next,): (Option<i64>,) =
-                sqlx::query_as("SELECT next_reminder_at FROM items WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(db.pool())
-                    .await
-                    .unwrap();
+            let (next,): (Option<i64>,) = sqlx::query_as("SELECT next_reminder_at FROM items WHERE id = $1")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
             assert_eq!(next, next_reminder_at(due_at, reminded), "item {id}");
         }
         db.close().await;
