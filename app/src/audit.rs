@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
 
+use crate::db::insert::{Insert, insert_all};
 use crate::db::{Db, DbError, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,26 +51,27 @@ pub async fn record_all_in(
     tx: &mut Transaction<'_, Any>,
     entries: &[NewAuditEntry<'_>],
 ) -> Result<(), DbError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT INTO audit_log (org_id, actor, action, subject, detail, at) VALUES {}",
-        crate::db::Backend::of_connection(tx).placeholders(entries.len(), 6)
+    insert_all(tx, vec![rows(entries)]).await
+}
+
+/// The entries as rows to insert, to write together with other tables' rows (`insert_all`).
+pub fn rows<'q>(entries: &'q [NewAuditEntry<'q>]) -> Insert<'q> {
+    let mut insert = Insert::new(
+        "INSERT INTO audit_log (org_id, actor, action, subject, detail, at)",
+        6,
     );
     let now = now_ms();
-    let mut query = sqlx::query(&sql);
     for e in entries {
-        query = query
-            .bind(e.org_id)
-            .bind(e.actor)
-            .bind(e.action)
-            .bind(e.subject)
-            .bind(e.detail.as_str())
-            .bind(now);
+        insert.row([
+            e.org_id.into(),
+            e.actor.into(),
+            e.action.into(),
+            e.subject.into(),
+            e.detail.as_str().into(),
+            now.into(),
+        ]);
     }
-    query.execute(&mut **tx).await?;
-    Ok(())
+    insert
 }
 
 /// The newest entries of an organisation, newest first.

@@ -14,6 +14,8 @@ use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 
+pub mod insert;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -132,8 +134,13 @@ impl Backend {
     /// `rows` groups of `width` placeholders, `($1, $2), ($3, $4)`, for a multi-row `VALUES`
     /// list.
     pub fn placeholders(self, rows: usize, width: usize) -> String {
+        self.placeholders_from(1, rows, width)
+    }
+
+    /// `placeholders` numbered from `start`, for a list that follows other bound values.
+    pub fn placeholders_from(self, start: usize, rows: usize, width: usize) -> String {
         (0..rows)
-            .map(|r| format!("({})", self.numbered(r * width + 1, width)))
+            .map(|r| format!("({})", self.numbered(start + r * width, width)))
             .collect::<Vec<_>>()
             .join(", ")
     }

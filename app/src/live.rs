@@ -124,9 +124,8 @@ mod log {
         append_all(tx, db, std::slice::from_ref(&entry)).await
     }
 
-    /// `append` for several entries at once (one statement). The organisations' locks are
-    /// taken in one order, so two transactions appending for the same organisations cannot
-    /// wait for each other.
+    /// `append` for several entries at once. The organisations' locks are taken in one order,
+    /// so two transactions appending for the same organisations cannot wait for each other.
     pub async fn append_all(
         tx: &mut Transaction<'_, Any>,
         db: &Db,
@@ -137,24 +136,38 @@ mod log {
         }
         let orgs: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.org_id).collect();
         let backend = db.backend();
-        let postgres = backend == crate::db::Backend::Postgres;
-        if postgres {
-            // One statement for all the organisations, not one per organisation: a publish
-            // batch spans many, and each statement is a round trip. A VALUES list is scanned,
-            // and each row's lock taken, in the order written: the set's order.
-            let sql = format!(
-                "SELECT pg_advisory_xact_lock(hashtext('live:' || v.org_id))::text \
-                 FROM (VALUES {}) AS v (org_id)",
-                backend.placeholders(orgs.len(), 1)
-            );
-            per_org(&sql, &orgs).execute(&mut **tx).await?;
-        }
-        let sql = format!(
-            "INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES {}",
-            backend.placeholders(entries.len(), 5)
-        );
-        let now = now_ms();
+        let rows = backend.placeholders_from(orgs.len() + 1, entries.len(), 5);
+        let sql = match backend {
+            crate::db::Backend::Sqlite => {
+                format!("INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES {rows}")
+            }
+            // One statement, one round trip: the locks, then the rows, then one notification
+            // per organisation (delivered on commit to every instance listening, see
+            // `Db::relay_changes_from_other_instances`). The rows are selected only once the
+            // count of locks is known, that is once every lock is held, so their ids are
+            // drawn under the locks; a VALUES list is scanned, and each lock taken, in the
+            // order written: the set's order.
+            crate::db::Backend::Postgres => format!(
+                "WITH locked AS (\
+                   SELECT count(pg_advisory_xact_lock(hashtext('live:' || o.org_id))::text) AS n \
+                   FROM (VALUES {orgs}) AS o (org_id)), \
+                 added AS (\
+                   INSERT INTO live_events (org_id, user_id, kind, payload, at) \
+                   SELECT e.org_id, e.user_id, e.kind, e.payload, e.at \
+                   FROM (VALUES {rows}) AS e (org_id, user_id, kind, payload, at), locked \
+                   WHERE locked.n > 0 RETURNING org_id) \
+                 SELECT pg_notify('{channel}', org_id)::text FROM (SELECT DISTINCT org_id FROM added) AS d",
+                orgs = backend.placeholders(orgs.len(), 1),
+                channel = crate::db::CHANGES_CHANNEL,
+            ),
+        };
         let mut query = sqlx::query(&sql);
+        if backend == crate::db::Backend::Postgres {
+            for org_id in &orgs {
+                query = query.bind(*org_id);
+            }
+        }
+        let now = now_ms();
         for e in entries {
             query = query
                 .bind(e.org_id)
@@ -164,26 +177,7 @@ mod log {
                 .bind(now);
         }
         query.execute(&mut **tx).await?;
-        if postgres {
-            // Delivered on commit, to every instance listening (see
-            // `Db::relay_changes_from_other_instances`); one notification per organisation.
-            let sql = format!(
-                "SELECT pg_notify('{}', v.org_id)::text FROM (VALUES {}) AS v (org_id)",
-                crate::db::CHANGES_CHANNEL,
-                backend.placeholders(orgs.len(), 1)
-            );
-            per_org(&sql, &orgs).execute(&mut **tx).await?;
-        }
         Ok(())
-    }
-
-    /// `sql` with one row of its VALUES list bound to each organisation.
-    fn per_org<'q>(
-        sql: &'q str,
-        orgs: &std::collections::BTreeSet<&'q str>,
-    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-        orgs.iter()
-            .fold(sqlx::query(sql), |query, org_id| query.bind(*org_id))
     }
 
     type EntryRow = (i64, String, Option<String>, String, String);

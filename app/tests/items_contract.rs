@@ -27,6 +27,7 @@ contract!(
     a_batch_gives_each_item_what_publishing_it_alone_gives,
     many_concurrent_publishes_all_land,
     item_ids_follow_publication_order,
+    a_batch_naming_many_users_is_written_whole,
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
@@ -894,4 +895,66 @@ async fn item_ids_follow_publication_order(db: &Db) {
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(sorted, ids);
+}
+
+/// A full batch may name tens of thousands of users, more values than one statement can bind
+/// (SQLite takes 32,766, PostgreSQL 65,535); it is looked up and written in pieces, all in the
+/// batch's one transaction, and each item reaches the users it names.
+async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
+    const USERS: usize = 16_000;
+    const PER_ITEM: usize = 1_000;
+    orgs::create_org(db, "contoso", "Contoso").await.unwrap();
+    let users: Vec<String> = (0..USERS).map(|n| format!("u{n:05}")).collect();
+    // Directly, in one transaction: creating each user through `orgs` would take minutes.
+    let mut tx = db.begin_write().await.unwrap();
+    for chunk in users.chunks(1_000) {
+        let mut rows = app::db::insert::Insert::new(
+            "INSERT INTO users (id, org_id, email, display_name, created_at)",
+            5,
+        );
+        for id in chunk {
+            rows.row([
+                id.as_str().into(),
+                "contoso".into(),
+                format!("{id}@contoso.test").into(),
+                id.as_str().into(),
+                0i64.into(),
+            ]);
+        }
+        app::db::insert::insert_all(&mut tx, vec![rows]).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let catalog = items::catalog(db).await.unwrap();
+    let publications: Vec<items::Publication> = (0..items::MAX_BATCH)
+        .map(|n| {
+            let mut p = payload("contoso", "transactional", &[], &format!("Named {n}"));
+            let from = n * PER_ITEM % USERS;
+            p.audience.user_ids = users[from..from + PER_ITEM].to_vec();
+            items::Publication {
+                item: validate(p, &catalog).unwrap(),
+                api_key_id: None,
+                actor: "test".into(),
+            }
+        })
+        .collect();
+    let results = items::publish_all(db, &publications).await;
+    let created: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
+    assert!(created.iter().all(|(_, created)| *created));
+    let read_back = items::get(db, &created[5].0.id).await.unwrap().unwrap();
+    assert_eq!(read_back.audience.user_ids, users[5_000..6_000].to_vec());
+    let (named,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM item_audience_users")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(named as usize, items::MAX_BATCH * PER_ITEM);
+    // Each user is named by every 16th item of the batch.
+    let reader = Reader {
+        user_id: users[USERS - 1].clone(),
+        org_id: "contoso".into(),
+        language: "en".into(),
+    };
+    let page = items::list(db, &reader, &ItemFilter::default()).await.unwrap();
+    assert_eq!(page.items.len(), items::MAX_BATCH * PER_ITEM / USERS);
+    assert_eq!(items::counts(db, &reader).await.unwrap().transactional, 4);
 }

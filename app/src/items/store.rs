@@ -17,6 +17,7 @@ use sqlx::{Any, FromRow};
 use super::payload::{ApiItem, Audience, Catalog, FieldError, ValidItem, format_time};
 use super::tally::{ItemFacts, Tally, audience_key, key_reaches};
 use super::{Category, Counts, ItemFilter, ItemPage, ItemView, Kind, LocalizedText, Order, Status, localize};
+use crate::db::insert::{Insert, MAX_VALUES, insert_all};
 use crate::db::{Backend, Db, DbError, now_ms};
 use crate::live::{self, Change, LiveMessage, LogEntry, LogKind, Removal};
 
@@ -197,44 +198,11 @@ struct Accepted<'a> {
 /// under concurrent publishes).
 async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, ItemError> {
     let mut tx = db.begin_write().await?;
-    let org_ids: BTreeSet<&str> = batch.iter().map(|p| p.item.org_id.as_str()).collect();
-    let known_orgs: BTreeSet<String> =
-        select_in(&mut tx, "SELECT id, id FROM organisations WHERE id IN", &org_ids)
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-    let named: BTreeSet<&str> = batch
-        .iter()
-        .flat_map(|p| p.item.user_ids.iter().map(String::as_str))
-        .collect();
-    let org_of_user: BTreeMap<String, String> =
-        select_in(&mut tx, "SELECT id, org_id FROM users WHERE id IN", &named)
-            .await?
-            .into_iter()
-            .collect();
-    let keys: BTreeSet<&str> = batch
-        .iter()
-        .filter_map(|p| p.item.idempotency_key.as_deref())
-        .collect();
-    let mut used_keys: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
-    if !keys.is_empty() {
-        // Both columns, so the lookup walks the (org_id, idempotency_key) unique index.
-        let backend = db.backend();
-        let sql = format!(
-            "SELECT org_id, idempotency_key, id, payload_hash FROM items \
-             WHERE org_id IN ({}) AND idempotency_key IN ({})",
-            backend.numbered(1, org_ids.len()),
-            backend.numbered(org_ids.len() + 1, keys.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, String, String, Option<String>)>(&sql);
-        for value in org_ids.iter().chain(&keys) {
-            query = query.bind(*value);
-        }
-        for (org_id, key, id, hash) in query.fetch_all(&mut *tx).await? {
-            used_keys.insert((org_id, key), (id, hash.unwrap_or_default()));
-        }
-    }
+    let Known {
+        orgs: known_orgs,
+        org_of_user,
+        mut used_keys,
+    } = Known::read(&mut tx, batch).await?;
 
     let now = now_ms();
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -297,7 +265,6 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
         tx.rollback().await?;
         return Ok(outcomes);
     }
-    insert_items(&mut tx, &accepted, now).await?;
     let mut open = BTreeMap::new();
     for a in &accepted {
         *open
@@ -308,22 +275,30 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
             ))
             .or_insert(0) += 1;
     }
-    count_open_all(&mut tx, &open).await?;
-    let audit: Vec<crate::audit::NewAuditEntry> = accepted
+    let details: Vec<String> = accepted
         .iter()
         .map(|a| {
             let item = &a.publication.item;
-            crate::audit::NewAuditEntry {
-                org_id: Some(&item.org_id),
-                actor: &a.publication.actor,
-                action: "item.publish",
-                subject: Some(&a.id),
-                detail: serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
-                    .to_string(),
-            }
+            serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
+                .to_string()
         })
         .collect();
-    crate::audit::record_all_in(&mut tx, &audit).await?;
+    let audit: Vec<crate::audit::NewAuditEntry> = accepted
+        .iter()
+        .zip(details)
+        .map(|(a, detail)| crate::audit::NewAuditEntry {
+            org_id: Some(&a.publication.item.org_id),
+            actor: &a.publication.actor,
+            action: "item.publish",
+            subject: Some(&a.id),
+            detail,
+        })
+        .collect();
+    // The count rows are the only rows of these that other writers wait for (`insert_all`).
+    let mut rows = item_rows(&accepted, now);
+    rows.push(count_rows(&open));
+    rows.push(crate::audit::rows(&audit));
+    insert_all(&mut tx, rows).await?;
     let entries: Vec<live::NewEntry> = accepted
         .iter()
         .map(|a| live::NewEntry {
@@ -338,99 +313,156 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
     Ok(outcomes)
 }
 
-/// The rows of `sql`, a query of two text columns ending in `IN`, for the given values.
-async fn select_in(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    sql: &str,
-    values: &BTreeSet<&str>,
-) -> Result<Vec<(String, String)>, DbError> {
-    if values.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!("{sql} ({})", Backend::of_connection(tx).numbered(1, values.len()));
-    let mut query = sqlx::query_as(&sql);
-    for v in values {
-        query = query.bind(*v);
-    }
-    Ok(query.fetch_all(&mut **tx).await?)
+/// What a batch is checked against, read in one statement: which of its organisations exist,
+/// the organisation of each user it names, and the items its idempotency keys already name.
+#[derive(Default)]
+struct Known {
+    orgs: BTreeSet<String>,
+    org_of_user: BTreeMap<String, String>,
+    /// (org, key) -> (item id, payload fingerprint).
+    used_keys: BTreeMap<(String, String), (String, String)>,
 }
 
-/// The accepted items of a batch, their audience roles and named users: one statement each.
-async fn insert_items(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    accepted: &[Accepted<'_>],
-    now: i64,
-) -> Result<(), DbError> {
-    let sql = format!(
+impl Known {
+    /// Reads on the transaction's own connection. The named users are looked up in pieces
+    /// under `MAX_VALUES` (a batch may name tens of thousands).
+    async fn read(tx: &mut sqlx::Transaction<'_, Any>, batch: &[Publication]) -> Result<Known, DbError> {
+        let orgs: BTreeSet<&str> = batch.iter().map(|p| p.item.org_id.as_str()).collect();
+        let users: BTreeSet<&str> = batch
+            .iter()
+            .flat_map(|p| p.item.user_ids.iter().map(String::as_str))
+            .collect();
+        let keys: BTreeSet<&str> = batch
+            .iter()
+            .filter_map(|p| p.item.idempotency_key.as_deref())
+            .collect();
+        let backend = Backend::of_connection(tx);
+        let users: Vec<&str> = users.into_iter().collect();
+        let mut pieces: Vec<&[&str]> = users.chunks(MAX_VALUES / 2).collect();
+        if pieces.is_empty() {
+            pieces.push(&[]);
+        }
+        let mut known = Known::default();
+        for (n, users) in pieces.into_iter().enumerate() {
+            // The organisations and keys go with the first piece of users.
+            let (orgs, keys): (Vec<&str>, Vec<&str>) = if n == 0 {
+                (orgs.iter().copied().collect(), keys.iter().copied().collect())
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            known.read_piece(tx, backend, &orgs, users, &keys).await?;
+        }
+        Ok(known)
+    }
+
+    async fn read_piece<'q>(
+        &mut self,
+        tx: &mut sqlx::Transaction<'_, Any>,
+        backend: Backend,
+        orgs: &[&'q str],
+        users: &[&'q str],
+        keys: &[&'q str],
+    ) -> Result<(), DbError> {
+        let mut parts = Vec::new();
+        let mut values: Vec<&str> = Vec::new();
+        let mut list = |of: &[&'q str]| {
+            let list = backend.numbered(values.len() + 1, of.len());
+            values.extend(of);
+            list
+        };
+        if !orgs.is_empty() {
+            let list = list(orgs);
+            parts.push(format!(
+                "SELECT 'org', id, NULL, NULL, NULL FROM organisations WHERE id IN ({list})"
+            ));
+        }
+        if !users.is_empty() {
+            let list = list(users);
+            parts.push(format!(
+                "SELECT 'user', id, org_id, NULL, NULL FROM users WHERE id IN ({list})"
+            ));
+        }
+        if !keys.is_empty() {
+            // Both columns, so the lookup walks the (org_id, idempotency_key) unique index.
+            let in_orgs = list(orgs);
+            let in_keys = list(keys);
+            parts.push(format!(
+                "SELECT 'key', org_id, idempotency_key, id, payload_hash FROM items \
+                 WHERE org_id IN ({in_orgs}) AND idempotency_key IN ({in_keys})"
+            ));
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let sql = parts.join(" UNION ALL ");
+        type Row = (String, String, Option<String>, Option<String>, Option<String>);
+        let mut query = sqlx::query_as::<_, Row>(&sql);
+        for value in values {
+            query = query.bind(value);
+        }
+        for (what, a, b, c, d) in query.fetch_all(&mut **tx).await? {
+            match what.as_str() {
+                "org" => {
+                    self.orgs.insert(a);
+                }
+                "user" => {
+                    self.org_of_user.insert(a, b.unwrap_or_default());
+                }
+                _ => {
+                    self.used_keys.insert(
+                        (a, b.unwrap_or_default()),
+                        (c.unwrap_or_default(), d.unwrap_or_default()),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The accepted items of a batch, their audience roles and named users, as rows to insert.
+fn item_rows<'q>(accepted: &'q [Accepted<'q>], now: i64) -> Vec<Insert<'q>> {
+    let mut items = Insert::new(
         "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
          idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles, \
-         next_reminder_at) VALUES {}",
-        Backend::of_connection(tx).placeholders(accepted.len(), 17)
+         next_reminder_at)",
+        17,
     );
-    let mut query = sqlx::query(&sql);
+    let mut roles = Insert::new("INSERT INTO item_audience_roles (item_id, role)", 2);
+    let mut users = Insert::new("INSERT INTO item_audience_users (item_id, user_id)", 2);
     for a in accepted {
         let item = &a.publication.item;
-        query = query
-            .bind(a.id.as_str())
-            .bind(item.org_id.as_str())
-            .bind(item.kind().as_str())
-            .bind(item.category.as_str())
-            .bind(item.workspace.as_str())
-            .bind(serde_json::to_string(&item.title).unwrap_or_default())
-            .bind(serde_json::to_string(&item.body).unwrap_or_default())
-            .bind(item.link.as_deref())
-            .bind(item.due_at)
-            .bind(Status::Open.as_str())
-            .bind(item.idempotency_key.as_deref())
-            .bind(a.fingerprint.as_str())
-            .bind(a.publication.api_key_id.as_deref())
-            .bind(now)
-            .bind(now)
-            .bind(a.key.as_str())
-            .bind(match item.kind() {
+        items.row([
+            a.id.as_str().into(),
+            item.org_id.as_str().into(),
+            item.kind().as_str().into(),
+            item.category.as_str().into(),
+            item.workspace.as_str().into(),
+            serde_json::to_string(&item.title).unwrap_or_default().into(),
+            serde_json::to_string(&item.body).unwrap_or_default().into(),
+            item.link.as_deref().into(),
+            item.due_at.into(),
+            Status::Open.as_str().into(),
+            item.idempotency_key.as_deref().into(),
+            a.fingerprint.as_str().into(),
+            a.publication.api_key_id.as_deref().into(),
+            now.into(),
+            now.into(),
+            a.key.as_str().into(),
+            match item.kind() {
                 Kind::Action => crate::email::outbox::next_reminder_at(item.due_at, [None; 3]),
                 Kind::Notification => None,
-            });
-    }
-    query.execute(&mut **tx).await?;
-    let roles: Vec<(&str, &str)> = accepted
-        .iter()
-        .flat_map(|a| {
-            a.publication
-                .item
-                .roles
-                .iter()
-                .map(|r| (a.id.as_str(), r.as_str()))
-        })
-        .collect();
-    let users: Vec<(&str, &str)> = accepted
-        .iter()
-        .flat_map(|a| {
-            a.publication
-                .item
-                .user_ids
-                .iter()
-                .map(|u| (a.id.as_str(), u.as_str()))
-        })
-        .collect();
-    for (table, pairs) in [
-        ("item_audience_roles (item_id, role)", roles),
-        ("item_audience_users (item_id, user_id)", users),
-    ] {
-        if pairs.is_empty() {
-            continue;
+            }
+            .into(),
+        ]);
+        for role in &item.roles {
+            roles.row([a.id.as_str().into(), role.as_str().into()]);
         }
-        let sql = format!(
-            "INSERT INTO {table} VALUES {}",
-            Backend::of_connection(tx).placeholders(pairs.len(), 2)
-        );
-        let mut query = sqlx::query(&sql);
-        for (item_id, value) in pairs {
-            query = query.bind(item_id).bind(value);
+        for user in &item.user_ids {
+            users.row([a.id.as_str().into(), user.as_str().into()]);
         }
-        query.execute(&mut **tx).await?;
     }
-    Ok(())
+    vec![items, roles, users]
 }
 
 /// The item just stored, as `get` would read it back (without reading it back).
@@ -475,22 +507,29 @@ async fn count_open_all(
     tx: &mut sqlx::Transaction<'_, Any>,
     deltas: &BTreeMap<(&str, &str, Category), i64>,
 ) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO audience_counts (org_id, audience_roles, category, open_items) VALUES {} \
-         ON CONFLICT (org_id, audience_roles, category) \
+    insert_all(tx, vec![count_rows(deltas)]).await
+}
+
+/// The upsert of `count_open_all`, in the map's (sorted) order: the order every writer locks
+/// the count rows in.
+fn count_rows<'q>(deltas: &BTreeMap<(&'q str, &'q str, Category), i64>) -> Insert<'q> {
+    let mut insert = Insert::new(
+        "INSERT INTO audience_counts (org_id, audience_roles, category, open_items)",
+        4,
+    )
+    .then(
+        "ON CONFLICT (org_id, audience_roles, category) \
          DO UPDATE SET open_items = audience_counts.open_items + excluded.open_items",
-        Backend::of_connection(tx).placeholders(deltas.len(), 4)
     );
-    let mut query = sqlx::query(&sql);
     for ((org_id, key, category), delta) in deltas {
-        query = query
-            .bind(*org_id)
-            .bind(*key)
-            .bind(category.as_str())
-            .bind(*delta);
+        insert.row([
+            (*org_id).into(),
+            (*key).into(),
+            category.as_str().into(),
+            (*delta).into(),
+        ]);
     }
-    query.execute(&mut **tx).await?;
-    Ok(())
+    insert
 }
 
 /// Recomputes every org's open-item totals from the items (after a bulk load that bypassed
