@@ -41,6 +41,9 @@ pub enum DbError {
     /// One failure told to several callers (a batch of writes that failed as a whole).
     #[error("database error: {0}")]
     Failed(String),
+    /// PostgreSQL ended the transaction to break a cycle of waits (it may succeed if tried again).
+    #[error("database error: {0}")]
+    Deadlock(String),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -48,6 +51,9 @@ impl From<sqlx::Error> for DbError {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 DbError::Duplicate(db.message().to_string())
+            }
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01") => {
+                DbError::Deadlock(db.message().to_string())
             }
             _ => DbError::Query(err),
         }
@@ -474,6 +480,30 @@ mod tests {
         assert_eq!(Backend::Postgres.placeholders(0, 3), "");
         assert_eq!(Backend::Sqlite.numbered(3, 2), "?, ?");
         assert_eq!(Backend::Sqlite.placeholders(2, 2), "(?, ?), (?, ?)");
+    }
+
+    /// Two transactions that wait for each other: PostgreSQL ends one, and the error says so,
+    /// so a publish batch can try again (`items::publish_all`).
+    #[tokio::test]
+    async fn a_deadlock_is_told_apart_from_other_failures() {
+        let scratch = scratch::ScratchDb::new(Backend::Postgres).await;
+        let lock = "SELECT pg_advisory_xact_lock($1)::text";
+        let (mut a, mut b) = (
+            scratch.db.pool().begin().await.unwrap(),
+            scratch.db.pool().begin().await.unwrap(),
+        );
+        sqlx::query(lock).bind(1i64).execute(&mut *a).await.unwrap();
+        sqlx::query(lock).bind(2i64).execute(&mut *b).await.unwrap();
+        let (from_a, from_b) = tokio::join!(
+            sqlx::query(lock).bind(2i64).execute(&mut *a),
+            sqlx::query(lock).bind(1i64).execute(&mut *b),
+        );
+        let failed = [from_a, from_b]
+            .into_iter()
+            .filter_map(Result::err)
+            .map(DbError::from);
+        let failed: Vec<DbError> = failed.collect();
+        assert!(matches!(failed.as_slice(), [DbError::Deadlock(_)]), "{failed:?}");
     }
 
     #[tokio::test]

@@ -118,10 +118,14 @@ pub async fn publish_all(db: &Db, batch: &[Publication]) -> Vec<Published> {
 }
 
 /// Two tries: another writer committing the same idempotency key between this batch's check
-/// and its insert fails the insert; the second try finds that writer's item.
+/// and its insert fails the insert, and the second try finds that writer's item; two batches
+/// that name the same keys in crossed orders may wait for each other, and PostgreSQL ends one.
 async fn write_retrying(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, ItemError> {
     let first = write_batch(db, batch).await;
-    if matches!(first, Err(ItemError::Db(DbError::Duplicate(_)))) {
+    if matches!(
+        first,
+        Err(ItemError::Db(DbError::Duplicate(_) | DbError::Deadlock(_)))
+    ) {
         return write_batch(db, batch).await;
     }
     first
