@@ -901,6 +901,7 @@ async fn item_ids_follow_publication_order(db: &Db) {
 /// (SQLite takes 32,766, PostgreSQL 65,535); it is looked up and written in pieces, all in the
 /// batch's one transaction, and each item reaches the users it names.
 async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
+    const ITEMS: usize = 64;
     const USERS: usize = 16_000;
     const PER_ITEM: usize = 1_000;
     orgs::create_org(db, "contoso", "Contoso").await.unwrap();
@@ -926,7 +927,7 @@ async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
     tx.commit().await.unwrap();
 
     let catalog = items::catalog(db).await.unwrap();
-    let publications: Vec<items::Publication> = (0..items::MAX_BATCH)
+    let publications: Vec<items::Publication> = (0..ITEMS)
         .map(|n| {
             let mut p = payload("contoso", "transactional", &[], &format!("Named {n}"));
             let from = n * PER_ITEM % USERS;
@@ -947,7 +948,7 @@ async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    assert_eq!(named as usize, items::MAX_BATCH * PER_ITEM);
+    assert_eq!(named as usize, ITEMS * PER_ITEM);
     // Each user is named by every 16th item of the batch.
     let reader = Reader {
         user_id: users[USERS - 1].clone(),
@@ -955,6 +956,6 @@ async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
         language: "en".into(),
     };
     let page = items::list(db, &reader, &ItemFilter::default()).await.unwrap();
-    assert_eq!(page.items.len(), items::MAX_BATCH * PER_ITEM / USERS);
+    assert_eq!(page.items.len(), ITEMS * PER_ITEM / USERS);
     assert_eq!(items::counts(db, &reader).await.unwrap().transactional, 4);
 }
