@@ -498,11 +498,11 @@ mod tests {
             sqlx::query(lock).bind(2i64).execute(&mut *a),
             sqlx::query(lock).bind(1i64).execute(&mut *b),
         );
-        let failed = [from_a, from_b]
+        let failed: Vec<DbError> = [from_a, from_b]
             .into_iter()
             .filter_map(Result::err)
-            .map(DbError::from);
-        let failed: Vec<DbError> = failed.collect();
+            .map(DbError::from)
+            .collect();
         assert!(matches!(failed.as_slice(), [DbError::Deadlock(_)]), "{failed:?}");
     }
 

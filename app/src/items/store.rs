@@ -281,23 +281,18 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
             ))
             .or_insert(0) += 1;
     }
-    let details: Vec<String> = accepted
+    let audit: Vec<crate::audit::NewAuditEntry> = accepted
         .iter()
         .map(|a| {
             let item = &a.publication.item;
-            serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
-                .to_string()
-        })
-        .collect();
-    let audit: Vec<crate::audit::NewAuditEntry> = accepted
-        .iter()
-        .zip(details)
-        .map(|(a, detail)| crate::audit::NewAuditEntry {
-            org_id: Some(&a.publication.item.org_id),
-            actor: &a.publication.actor,
-            action: "item.publish",
-            subject: Some(&a.id),
-            detail,
+            crate::audit::NewAuditEntry {
+                org_id: Some(&item.org_id),
+                actor: &a.publication.actor,
+                action: "item.publish",
+                subject: Some(&a.id),
+                detail: serde_json::json!({ "item_id": a.id, "kind": item.kind().as_str(), "category": item.category.as_str(), "api_key_id": a.publication.api_key_id })
+                    .to_string(),
+            }
         })
         .collect();
     // The count rows are the only rows of these that other writers wait for (`insert_all`).
@@ -319,8 +314,9 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
     Ok(outcomes)
 }
 
-/// What a batch is checked against, read in one statement: which of its organisations exist,
-/// the organisation of each user it names, and the items its idempotency keys already name.
+/// What a batch is checked against, read in one statement (more when it names more users than
+/// one statement can bind): which of its organisations exist, the organisation of each user it
+/// names, and the items its idempotency keys already name.
 #[derive(Default)]
 struct Known {
     orgs: BTreeSet<String>,
