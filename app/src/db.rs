@@ -5,6 +5,7 @@
 //! are kept per backend, and the generated multi-row lists use `?` on SQLite
 //! (`Backend::numbered` says why).
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,43 @@ pub mod insert;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// One bound value, for statements whose placeholders are counted at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'q> {
+    Text(Option<Cow<'q, str>>),
+    Int(Option<i64>),
+}
+
+impl<'q> From<&'q str> for Value<'q> {
+    fn from(v: &'q str) -> Self {
+        Value::Text(Some(Cow::Borrowed(v)))
+    }
+}
+
+impl<'q> From<Option<&'q str>> for Value<'q> {
+    fn from(v: Option<&'q str>) -> Self {
+        Value::Text(v.map(Cow::Borrowed))
+    }
+}
+
+impl From<String> for Value<'_> {
+    fn from(v: String) -> Self {
+        Value::Text(Some(Cow::Owned(v)))
+    }
+}
+
+impl From<i64> for Value<'_> {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
 
 /// The embedded default: a SQLite file under `./data`, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/action-center.db";

@@ -10,59 +10,20 @@ use std::borrow::Cow;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Transaction};
 
-use super::{Backend, DbError};
+use super::{Backend, DbError, Value};
 
 /// Bound values per statement at most: under SQLite's default limit (32,766) and PostgreSQL's
 /// (65,535).
 pub const MAX_VALUES: usize = 30_000;
 
-/// One bound value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value<'q> {
-    Text(Option<Cow<'q, str>>),
-    Int(Option<i64>),
-}
-
-impl<'q> From<&'q str> for Value<'q> {
-    fn from(v: &'q str) -> Self {
-        Value::Text(Some(Cow::Borrowed(v)))
-    }
-}
-
-impl<'q> From<Option<&'q str>> for Value<'q> {
-    fn from(v: Option<&'q str>) -> Self {
-        Value::Text(v.map(Cow::Borrowed))
-    }
-}
-
-impl From<String> for Value<'_> {
-    fn from(v: String) -> Self {
-        Value::Text(Some(Cow::Owned(v)))
-    }
-}
-
-impl From<i64> for Value<'_> {
-    fn from(v: i64) -> Self {
-        Value::Int(Some(v))
-    }
-}
-
-impl From<Option<i64>> for Value<'_> {
-    fn from(v: Option<i64>) -> Self {
-        Value::Int(v)
-    }
-}
-
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 
-impl<'q> Value<'q> {
-    fn bind_to(self, query: AnyQuery<'q>) -> AnyQuery<'q> {
-        match self {
-            Value::Text(Some(Cow::Borrowed(v))) => query.bind(v),
-            Value::Text(Some(Cow::Owned(v))) => query.bind(v),
-            Value::Text(None) => query.bind(None::<&str>),
-            Value::Int(v) => query.bind(v),
-        }
+fn bind_to<'q>(query: AnyQuery<'q>, value: Value<'q>) -> AnyQuery<'q> {
+    match value {
+        Value::Text(Some(Cow::Borrowed(v))) => query.bind(v),
+        Value::Text(Some(Cow::Owned(v))) => query.bind(v),
+        Value::Text(None) => query.bind(None::<&str>),
+        Value::Int(v) => query.bind(v),
     }
 }
 
@@ -89,8 +50,8 @@ impl<'q> Insert<'q> {
     }
 
     /// The clause after the `VALUES` list (an upsert's `ON CONFLICT`). A statement may touch a
-    /// row only once, so rows that could meet the same conflict must be merged beforehand: such
-    /// an insert is never split in two statements if it can be helped (see `MAX_VALUES`).
+    /// row only once, so rows that could meet the same conflict must be merged beforehand (the
+    /// pieces of an insert split under `MAX_VALUES` then never meet either).
     pub fn then(mut self, clause: &'static str) -> Insert<'q> {
         self.then = clause;
         self
@@ -102,11 +63,11 @@ impl<'q> Insert<'q> {
         self.values.extend(row);
     }
 
-    pub fn rows(&self) -> usize {
+    fn rows(&self) -> usize {
         self.values.len() / self.width
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
@@ -161,26 +122,27 @@ pub async fn insert_all(tx: &mut Transaction<'_, Any>, inserts: Vec<Insert<'_>>)
         .flat_map(Insert::split)
         .collect();
     for statement in statements(backend, pieces) {
-        let mut sql = String::new();
         let mut start = 1;
-        let last = statement.len() - 1;
-        for (n, insert) in statement.iter().enumerate() {
-            let part = insert.sql(backend, start);
+        let mut parts: Vec<String> = Vec::with_capacity(statement.len());
+        for insert in &statement {
+            parts.push(insert.sql(backend, start));
             start += insert.values.len();
-            if n == last {
-                if last > 0 {
-                    sql.push(' ');
-                }
-                sql.push_str(&part);
-            } else {
-                sql.push_str(if n == 0 { "WITH " } else { ", " });
-                sql.push_str(&format!("part{n} AS ({part})"));
-            }
         }
+        let main = parts.pop().unwrap_or_default();
+        let sql = if parts.is_empty() {
+            main
+        } else {
+            let with: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(n, part)| format!("part{n} AS ({part})"))
+                .collect();
+            format!("WITH {} {main}", with.join(", "))
+        };
         let mut query = sqlx::query(&sql);
         for insert in statement {
             for value in insert.values {
-                query = value.bind_to(query);
+                query = bind_to(query, value);
             }
         }
         query.execute(&mut **tx).await?;
@@ -240,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn postgres_numbers_the_parts_of_one_statement_on() {
+    fn postgres_numbers_the_parts_of_one_statement_in_sequence() {
         let mut upsert = Insert::new("INSERT INTO c (k, n)", 2).then("ON CONFLICT (k) DO NOTHING");
         upsert.row(["a".into(), 1i64.into()]);
         let parts = statements(Backend::Postgres, vec![pairs(2), upsert.clone()]);

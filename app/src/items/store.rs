@@ -18,7 +18,7 @@ use super::payload::{ApiItem, Audience, Catalog, FieldError, ValidItem, format_t
 use super::tally::{ItemFacts, Tally, audience_key, key_reaches};
 use super::{Category, Counts, ItemFilter, ItemPage, ItemView, Kind, LocalizedText, Order, Status, localize};
 use crate::db::insert::{Insert, MAX_VALUES, insert_all};
-use crate::db::{Backend, Db, DbError, now_ms};
+use crate::db::{Backend, Db, DbError, Value, now_ms};
 use crate::live::{self, Change, LiveMessage, LogEntry, LogKind, Removal};
 
 #[derive(Debug, thiserror::Error)]
@@ -692,19 +692,14 @@ pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<Ap
 }
 
 /// The bound values of a dynamically built query.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 fn bind_all<'q, O>(
     mut q: QueryAs<'q, Any, O, AnyArguments<'q>>,
-    binds: &'q [Bind],
+    binds: &'q [Value<'_>],
 ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
     for b in binds {
         q = match b {
-            Bind::Text(s) => q.bind(s.as_str()),
-            Bind::Int(i) => q.bind(*i),
+            Value::Text(s) => q.bind(s.as_deref()),
+            Value::Int(i) => q.bind(*i),
         };
     }
     q
@@ -802,12 +797,12 @@ pub async fn list_for(
     };
     let keys = keys_reaching(db, reader, roles).await?;
     let mut binds = vec![
-        Bind::Text(reader.user_id.clone()),
-        Bind::Text(reader.org_id.clone()),
+        Value::from(reader.user_id.clone()),
+        Value::from(reader.org_id.clone()),
     ];
     let mut by_role = Vec::with_capacity(keys.len());
     for key in keys {
-        binds.push(Bind::Text(key));
+        binds.push(Value::from(key));
         by_role.push(format!("${}", binds.len()));
     }
     let by_role = if by_role.is_empty() {
@@ -821,7 +816,7 @@ pub async fn list_for(
          WHERE i.org_id = $2 AND ({by_role}\
          EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = i.id AND au.user_id = $1))"
     );
-    let param = |binds: &mut Vec<Bind>, b: Bind| {
+    let param = |binds: &mut Vec<Value<'static>>, b: Value<'static>| {
         binds.push(b);
         format!("${}", binds.len())
     };
@@ -834,15 +829,15 @@ pub async fn list_for(
         sql.push_str(" AND i.status = 'open'");
     }
     if let Some(kind) = filter.kind {
-        let p = param(&mut binds, Bind::Text(kind.as_str().into()));
+        let p = param(&mut binds, Value::from(kind.as_str()));
         sql.push_str(&format!(" AND i.kind = {p}"));
     }
     if let Some(category) = filter.category {
-        let p = param(&mut binds, Bind::Text(category.as_str().into()));
+        let p = param(&mut binds, Value::from(category.as_str()));
         sql.push_str(&format!(" AND i.category = {p}"));
     }
     if let Some(workspace) = &filter.workspace {
-        let p = param(&mut binds, Bind::Text(workspace.clone()));
+        let p = param(&mut binds, Value::from(workspace.clone()));
         sql.push_str(&format!(" AND i.workspace = {p}"));
     }
     if let Some(cursor) = &filter.cursor {
@@ -850,9 +845,9 @@ pub async fn list_for(
             field: "cursor".into(),
             message: "not a cursor of this list".into(),
         })?;
-        let k = param(&mut binds, Bind::Int(key));
-        let k2 = param(&mut binds, Bind::Int(key));
-        let i = param(&mut binds, Bind::Text(id));
+        let k = param(&mut binds, Value::from(key));
+        let k2 = param(&mut binds, Value::from(key));
+        let i = param(&mut binds, Value::from(id));
         let cmp = if filter.order == Order::Newest { "<" } else { ">" };
         sql.push_str(&format!(
             " AND ({sort_key} {cmp} {k} OR ({sort_key} = {k2} AND i.id {cmp} {i}))"
@@ -863,7 +858,7 @@ pub async fn list_for(
     } else {
         "ASC"
     };
-    let l = param(&mut binds, Bind::Int(limit + 1));
+    let l = param(&mut binds, Value::from(limit + 1));
     sql.push_str(&format!(" ORDER BY {sort_key} {dir}, i.id {dir} LIMIT {l}"));
 
     let rows: Vec<ViewRow> = bind_all(sqlx::query_as(&sql), &binds)
