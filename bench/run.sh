@@ -49,6 +49,13 @@ python3 -c 'import hashlib, json, time
 block = b"x" * (64 << 20); start = time.time()
 for _ in range(8): hashlib.sha256(block).digest()
 print(json.dumps({"bench": "machine", "sha256_mib_per_s": 512 / (time.time() - start)}))' | record all
+# A durable commit waits for the disk to sync the log: time that on the disk the databases use.
+python3 -c 'import json, os, sys, time
+path = os.path.join(sys.argv[1], "sync-probe"); fd = os.open(path, os.O_WRONLY | os.O_CREAT); took = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096); start = time.perf_counter(); os.fdatasync(fd); took.append(time.perf_counter() - start)
+os.close(fd); os.remove(path); took.sort()
+print(json.dumps({"bench": "disk", "fdatasync_p50_ms": took[100] * 1e3, "fdatasync_p99_ms": took[197] * 1e3}))' "$work" | record all
 start_server() {
     DATABASE_URL="$1" NO_EMAIL_WORKER=true RUST_LOG=warn LEPTOS_SITE_ROOT="$ROOT/target/site" \
         "$(SERVER_BIN)" serve --listen-addr "127.0.0.1:$PORT" > "$work/server.log" 2>&1 &
