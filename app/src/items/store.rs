@@ -1157,15 +1157,16 @@ pub async fn published_item(db: &Db, item_id: &str) -> Result<Option<PublishedIt
         .bind(item_id)
         .fetch_all(db.pool())
         .await?;
-    let shown = crate::preferences::EMAIL_LANGUAGES
-        .iter()
-        .map(|language| (*language, to_raw(&row.view.clone().into_view(language))))
-        .collect();
-    Ok(Some(PublishedItem {
+    let mut item = PublishedItem {
         row,
         named: named.into_iter().map(|n| n.0).collect(),
-        shown,
-    }))
+        shown: Vec::new(),
+    };
+    item.shown = crate::preferences::EMAIL_LANGUAGES
+        .iter()
+        .map(|language| (*language, to_raw(&item.view(language))))
+        .collect();
+    Ok(Some(item))
 }
 
 fn to_raw(view: &ItemView) -> Box<RawValue> {
