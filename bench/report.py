@@ -124,7 +124,6 @@ lines += [
     "once a minute, so a publish makes no query outside its batch. Item ids are time-ordered",
     "(UUIDv7): a batch appends to the id indexes rather than writing into random pages of them.",
     "",
-    "",
     "A `201` promises the item is stored: both backends sync their log to the disk at each commit",
     "(SQLite `synchronous = FULL`, its default; PostgreSQL `synchronous_commit = on`). A batch commits",
     "once, and a closed-loop producer waits for its `201` before it sends again, so n producers put",
