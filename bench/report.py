@@ -244,7 +244,7 @@ lines += [
     "not kept: a load generator that scans each read in place instead of copying it into a string",
     "(p99 209 ms against 216 ms, the same); and mimalloc as the server's allocator, which made",
     "deliveries faster (p99 164 and 173 ms against 182 and 193 ms with glibc, alternated) but an idle",
-    "stream larger (32 KiB against 20.8 KiB resident, which would put 50,000 streams over 1 GiB).",
+    "stream larger (31.4 KiB against 20.3 KiB resident, which would put 50,000 streams over 1 GiB).",
     "",
     "| backend | streams held | deliveries | p50 | p99 | max | target: p99 < 100 ms at 10,000 streams |",
     "|---|---|---|---|---|---|---|",
