@@ -40,7 +40,7 @@ lines += [
     "SHA-256 understates how much the machines differ in database work. The same code measured 2026-12-01",
     "on two machines of this kind: on the first (SHA-256 1,698 MiB/s) the read path made 9,696 req/s",
     "on SQLite and 6,091 on PostgreSQL, publishing 2,275-5,154 items/s on SQLite and 3,389-6,170 on",
-    "PostgreSQL; on the second, this run (1,345 MiB/s), the in-process queries of the baseline below took 1.7 to",
+    "PostgreSQL; on the second (1,345 MiB/s, in the afternoon) the in-process queries of the baseline took 1.7 to",
     "2.3 times as long and the HTTP figures fell with them. On that second machine the read path of",
     "the commit measured on the first (27adf1e) and of the current code were run side by side on a",
     "100,000-item SQLite file (10 s each, alternated): 2,290 and 2,773 list+counts pairs/s against",
