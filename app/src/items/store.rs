@@ -691,7 +691,7 @@ pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<Ap
     get(db, id).await?.ok_or(ItemError::NotFound)
 }
 
-/// The bound values of a dynamically built query.
+/// Binds the values of a dynamically built query, in placeholder order.
 fn bind_all<'q, O>(
     mut q: QueryAs<'q, Any, O, AnyArguments<'q>>,
     binds: &'q [Value<'_>],
