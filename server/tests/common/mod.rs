@@ -1,11 +1,11 @@
 //! Shared by the server's test files.
 
 use app::db::Db;
-use app::state::AppState;
+use app::state::{AppState, Instance};
 
 /// The app's state over `db`, as `serve` builds it (demo mode as asked).
 pub async fn state(db: &Db, public_url: &str, demo_mode: bool) -> AppState {
-    AppState {
+    AppState::new(Instance {
         db: db.clone(),
         links: app::email::Links::new(
             public_url,
@@ -16,5 +16,5 @@ pub async fn state(db: &Db, public_url: &str, demo_mode: bool) -> AppState {
         cache: Default::default(),
         api_keys: Default::default(),
         publisher: app::items::Publisher::start(db.clone()),
-    }
+    })
 }
