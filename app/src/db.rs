@@ -124,6 +124,9 @@ pub const CHECKPOINT_QUIET_AFTER: Duration = Duration::from_secs(1);
 /// Log size (pages) past which a SQLite writer checkpoints by itself even with the background
 /// checkpoint running: about 40 MB, against SQLite's default of 1,000 pages.
 pub const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+/// A pooled connection idle this long is pinged before it is used again (a PostgreSQL server
+/// may have closed it meanwhile, say in a restart); one in steady use is handed out unchecked.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
@@ -247,6 +250,18 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
+                // sqlx pings every connection it hands out by default: one more round trip per
+                // query (SQLite: to the connection's worker thread; PostgreSQL: to the server).
+                // Only a connection that sat idle for a while is checked.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_IF_IDLE_FOR {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {

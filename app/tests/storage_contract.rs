@@ -21,6 +21,35 @@ contract!(
     demo_seeds_once_with_every_category,
 );
 
+/// sqlx's ping before every hand-out of a pooled connection is off (a round trip per query);
+/// a connection that sat idle is still checked, so one the server closed meanwhile (a restart,
+/// an administrator) is replaced instead of failing the next query.
+#[tokio::test]
+async fn postgres_connections_closed_while_idle_are_replaced() {
+    let scratch = ScratchDb::new(Backend::Postgres).await;
+    let pid = "SELECT pg_backend_pid()";
+    let before: i32 = sqlx::query_scalar(pid)
+        .fetch_one(scratch.db.pool())
+        .await
+        .unwrap();
+    let admin = Db::connect(&scratch.url).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(admin.pool())
+    .await
+    .unwrap();
+    admin.close().await;
+    assert!(!ended.is_empty() && ended.iter().all(|e| *e));
+    tokio::time::sleep(app::db::PING_IF_IDLE_FOR + std::time::Duration::from_millis(200)).await;
+    let after: i32 = sqlx::query_scalar(pid)
+        .fetch_one(scratch.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(before, after, "a new connection serves the query");
+}
+
 async fn user(db: &Db, org: &str, email: &str) -> orgs::User {
     if orgs::find_org(db, org).await.unwrap().is_none() {
         orgs::create_org(db, org, &org.to_uppercase()).await.unwrap();
