@@ -209,8 +209,11 @@ async fn roles_grant_and_revoke_with_an_audit_trail(db: &Db) {
 
 async fn sessions_open_resolve_and_close(db: &Db) {
     let u = user(db, "contoso", "ada@contoso.test").await;
-    orgs::grant_role(db, &u, "account_admin", "tester").await.unwrap();
     let token = session::open(db, &u.id).await.unwrap();
+    let (current, _) = session::resolve(db, &token).await.unwrap().unwrap();
+    assert!(current.roles.is_empty(), "no roles yet");
+    orgs::grant_role(db, &u, "sales_agent", "tester").await.unwrap();
+    orgs::grant_role(db, &u, "account_admin", "tester").await.unwrap();
     let stored: (String,) = sqlx::query_as("SELECT token_hash FROM sessions")
         .fetch_one(db.pool())
         .await
@@ -219,7 +222,11 @@ async fn sessions_open_resolve_and_close(db: &Db) {
     let (current, _) = session::resolve(db, &token).await.unwrap().unwrap();
     assert_eq!(current.email, "ada@contoso.test");
     assert_eq!(current.org_name, "CONTOSO");
-    assert_eq!(current.roles, vec!["account_admin"]);
+    assert_eq!(
+        current.roles,
+        vec!["account_admin", "sales_agent"],
+        "every role, in order"
+    );
     assert!(
         session::resolve(db, &session::new_token().0)
             .await
