@@ -11,7 +11,7 @@ use crate::items::{Publisher, ReadCache};
 /// A handle on the instance's shared parts. axum's extractors and middleware and Leptos'
 /// context clone the state several times per request; one reference count is cheaper than
 /// cloning each part (the pools, the publisher's queue, the public URL's string), which took
-/// about a tenth of the server's CPU time on the read path.
+/// 9% of the server's CPU samples on the read path (docs/benchmarks.md).
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Instance>);
 
