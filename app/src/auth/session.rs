@@ -75,7 +75,8 @@ pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
 /// The user a session token belongs to, if the session is live; extends its lifetime.
 /// One query and one row: the session, its user, their roles (joined by commas, in order; role
 /// names have none) and where the org's event log stands. A row per role would make the
-/// database driver copy every column once per role, on every request.
+/// database driver copy every column once per role, on every request. (`string_agg` with
+/// `ORDER BY` needs SQLite 3.44 or later; sqlx bundles 3.46.)
 pub async fn resolve(db: &Db, token: &str) -> Result<Option<(CurrentUser, LogPosition)>, DbError> {
     let hash = token_hash(token);
     let now = now_ms();
