@@ -399,8 +399,33 @@ async fn the_openapi_document_describes_the_api(backend: Backend) {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
-    assert!(doc["components"]["schemas"]["ItemPayload"]["properties"]["audience"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["ItemPayload"]["properties"]["audience"].is_object());
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+    // The document states the limits validation enforces (utoipa takes literals, so this
+    // keeps the two from drifting apart).
+    use app::items::payload::{
+        MAX_IDEMPOTENCY_KEY_CHARS, MAX_LINK_CHARS, MAX_ORG_ID_CHARS, MAX_ROLES, MAX_USER_IDS,
+    };
+    let payload = &schemas["ItemPayload"]["properties"];
+    assert_eq!(schemas["Kind"]["enum"], json!(["action", "notification"]));
+    assert_eq!(
+        schemas["Category"]["enum"],
+        json!(["mandatory", "recommended", "transactional", "promotional"])
+    );
+    assert_eq!(
+        schemas["Status"]["enum"],
+        json!(["open", "completed", "cancelled"])
+    );
+    assert_eq!(payload["org_id"]["maxLength"], json!(MAX_ORG_ID_CHARS));
+    assert_eq!(payload["link"]["maxLength"], json!(MAX_LINK_CHARS));
+    assert_eq!(
+        payload["idempotency_key"]["maxLength"],
+        json!(MAX_IDEMPOTENCY_KEY_CHARS)
+    );
+    let audience = &schemas["Audience"]["properties"];
+    assert_eq!(audience["roles"]["maxItems"], json!(MAX_ROLES));
+    assert_eq!(audience["user_ids"]["maxItems"], json!(MAX_USER_IDS));
 }
 
 /// Reads SSE frames (id, data) from a response until `n` data frames arrived or time ran out.

@@ -18,13 +18,16 @@ pub const MAX_LANGUAGES: usize = 40;
 pub const MAX_ROLES: usize = 50;
 pub const MAX_USER_IDS: usize = 1_000;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
+pub const MAX_ORG_ID_CHARS: usize = 40;
 
 /// Who an item is for: holders of any of these roles in the org, and these users by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Audience {
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub roles: Vec<String>,
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub user_ids: Vec<String>,
 }
 
@@ -33,12 +36,13 @@ pub struct Audience {
 #[serde(deny_unknown_fields)]
 pub struct ItemPayload {
     /// `action` or `notification`.
-    #[schema(example = "action")]
+    // Strings rather than `Kind` and `Category`: another value gets an error naming the field.
+    #[schema(value_type = Kind, example = "action")]
     pub kind: String,
     /// `mandatory` or `recommended` (actions); `transactional` or `promotional` (notifications).
-    #[schema(example = "mandatory")]
+    #[schema(value_type = Category, example = "mandatory")]
     pub category: String,
-    #[schema(example = "contoso")]
+    #[schema(example = "contoso", min_length = 1, max_length = 40)]
     pub org_id: String,
     #[schema(example = "account_settings")]
     pub workspace: String,
@@ -51,6 +55,7 @@ pub struct ItemPayload {
     pub body: LocalizedText,
     /// An `https:` URL or a path relative to the portal (`/…`).
     #[serde(default)]
+    #[schema(max_length = 2048)]
     pub link: Option<String>,
     /// RFC 3339; required for actions, not allowed for notifications.
     #[serde(default)]
@@ -58,6 +63,7 @@ pub struct ItemPayload {
     pub due_at: Option<String>,
     /// Repeating a key with the same payload returns the same item; with another payload, 409.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub idempotency_key: Option<String>,
 }
 
@@ -65,9 +71,9 @@ pub struct ItemPayload {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ApiItem {
     pub id: String,
-    #[schema(value_type = String, example = "action")]
+    #[schema(example = "action")]
     pub kind: Kind,
-    #[schema(value_type = String, example = "mandatory")]
+    #[schema(example = "mandatory")]
     pub category: Category,
     pub org_id: String,
     pub workspace: String,
@@ -79,7 +85,7 @@ pub struct ApiItem {
     pub link: Option<String>,
     /// RFC 3339.
     pub due_at: Option<String>,
-    #[schema(value_type = String, example = "open")]
+    #[schema(example = "open")]
     pub status: Status,
     pub idempotency_key: Option<String>,
     /// RFC 3339.
@@ -156,7 +162,7 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
             format!("a {} cannot have category {}", kind.as_str(), category.as_str()),
         ));
     }
-    if payload.org_id.is_empty() || payload.org_id.len() > 40 {
+    if payload.org_id.is_empty() || payload.org_id.chars().count() > MAX_ORG_ID_CHARS {
         return Err(invalid("org_id", "must be an organisation id"));
     }
     if !catalog.workspaces.contains(&payload.workspace) {
