@@ -34,8 +34,22 @@ pub struct Instance {
 }
 
 impl AppState {
-    pub fn new(instance: Instance) -> AppState {
-        AppState(Arc::new(instance))
+    /// The state of an instance over `db`: starts its publisher, with empty caches.
+    pub fn new(
+        db: Db,
+        links: Links,
+        demo_mode: bool,
+        leptos_options: leptos::config::LeptosOptions,
+    ) -> AppState {
+        AppState(Arc::new(Instance {
+            publisher: Publisher::start(db.clone()),
+            db,
+            links,
+            demo_mode,
+            leptos_options,
+            cache: ReadCache::default(),
+            api_keys: TrustedKeys::default(),
+        }))
     }
 
     /// Cookies are marked `Secure` when the app is served over TLS.

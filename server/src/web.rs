@@ -9,7 +9,7 @@ use app::auth::session;
 use app::db::{Backend, DEFAULT_DATABASE_URL, Db};
 use app::demo::{self, DemoError};
 use app::email::{Links, SigningKey, Transport, Worker};
-use app::state::{AppState, Instance};
+use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::{Request, State};
@@ -90,15 +90,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
     if !args.no_email_worker {
         tokio::spawn(Worker::new(db.clone(), links.clone(), transport, &args.mail_from)?.run());
     }
-    let state = AppState::new(Instance {
-        publisher: app::items::Publisher::start(db.clone()),
-        db,
-        links,
-        demo_mode,
-        leptos_options,
-        cache: Default::default(),
-        api_keys: Default::default(),
-    });
+    let state = AppState::new(db, links, demo_mode, leptos_options);
     let limits = Limits::new(LimitConfig::default());
     tokio::spawn({
         let limits = limits.clone();
