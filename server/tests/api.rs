@@ -417,7 +417,9 @@ async fn the_openapi_document_describes_the_api(backend: Backend) {
         schemas["Status"]["enum"],
         json!(["open", "completed", "cancelled"])
     );
+    assert_eq!(payload["org_id"]["minLength"], json!(1));
     assert_eq!(payload["org_id"]["maxLength"], json!(MAX_ORG_ID_CHARS));
+    assert_eq!(payload["idempotency_key"]["minLength"], json!(1));
     assert_eq!(payload["link"]["maxLength"], json!(MAX_LINK_CHARS));
     assert_eq!(
         payload["idempotency_key"]["maxLength"],
