@@ -32,12 +32,12 @@ pub fn ActionCenter(user: Resource<Result<Option<CurrentUser>, AppError>>) -> im
     });
     let tab = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-700 aria-[current=page]:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
-        <h1 class="text-2xl font-semibold">{t!(i18n, app_name)}</h1>
+        <h1 class="text-2xl font-semibold">{tu_string!(i18n, app_name)}</h1>
         <nav aria-label=move || t_string!(i18n, action_center_nav).to_string() class="mt-4 flex flex-wrap gap-1 border-b border-slate-200 pb-2">
-            <A href="/action-center" exact=true attr:class=tab>{t!(i18n, overview)}</A>
-            <A href="/action-center/actions" attr:class=tab>{t!(i18n, actions)}</A>
-            <A href="/action-center/notifications" attr:class=tab>{t!(i18n, notifications)}</A>
-            <A href="/action-center/archived" attr:class=tab>{t!(i18n, archived)}</A>
+            <A href="/action-center" exact=true attr:class=tab>{tu_string!(i18n, overview)}</A>
+            <A href="/action-center/actions" attr:class=tab>{tu_string!(i18n, actions)}</A>
+            <A href="/action-center/notifications" attr:class=tab>{tu_string!(i18n, notifications)}</A>
+            <A href="/action-center/archived" attr:class=tab>{tu_string!(i18n, archived)}</A>
         </nav>
         <PollingNotice />
         <div class="mt-4">
@@ -52,7 +52,7 @@ fn PollingNotice() -> impl IntoView {
     let live = LiveStore::get();
     view! {
         <Show when=move || live.connection.get() == super::live::Connection::Polling>
-            <p class="mt-2 text-sm text-slate-600">{t!(i18n, live_polling)}</p>
+            <p class="mt-2 text-sm text-slate-600">{tu_string!(i18n, live_polling)}</p>
         </Show>
     }
 }
@@ -88,13 +88,13 @@ pub fn Overview() -> impl IntoView {
         }
     };
     view! {
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
             {move || overview.get().map(|o| match o {
                 Ok(o) => {
                     let c: Counts = o.counts;
                     view! {
                         <section aria-labelledby="glance">
-                            <h2 id="glance" class="text-lg font-semibold">{t!(i18n, counts_heading)}</h2>
+                            <h2 id="glance" class="text-lg font-semibold">{tu_string!(i18n, counts_heading)}</h2>
                             <div class="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
                                 {tile(t_string!(i18n, mandatory).to_string(), c.mandatory, "count-mandatory")}
                                 {tile(t_string!(i18n, recommended).to_string(), c.recommended, "count-recommended")}
@@ -106,11 +106,11 @@ pub fn Overview() -> impl IntoView {
                         </section>
                         <div class="mt-6 grid gap-6 lg:grid-cols-2">
                             <section aria-labelledby="next-due">
-                                <h2 id="next-due" class="text-lg font-semibold">{t!(i18n, next_due)}</h2>
+                                <h2 id="next-due" class="text-lg font-semibold">{tu_string!(i18n, next_due)}</h2>
                                 {summary(o.next_due, t_string!(i18n, empty_actions).to_string())}
                             </section>
                             <section aria-labelledby="recent">
-                                <h2 id="recent" class="text-lg font-semibold">{t!(i18n, recent_notifications)}</h2>
+                                <h2 id="recent" class="text-lg font-semibold">{tu_string!(i18n, recent_notifications)}</h2>
                                 {summary(o.recent, t_string!(i18n, empty_notifications).to_string())}
                             </section>
                         </div>
@@ -320,9 +320,9 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-end gap-4">
             <div>
-                <label for="filter-workspace" class="block text-sm font-medium">{t!(i18n, workspace)}</label>
+                <label for="filter-workspace" class="block text-sm font-medium">{tu_string!(i18n, workspace)}</label>
                 <select id="filter-workspace" class=select_class on:change=set_workspace>
-                    <option value="" selected=move || workspace().is_none()>{t!(i18n, all_workspaces)}</option>
+                    <option value="" selected=move || workspace().is_none()>{tu_string!(i18n, all_workspaces)}</option>
                     {WORKSPACES
                         .into_iter()
                         .map(|w| view! {
@@ -332,9 +332,9 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                 </select>
             </div>
             <div>
-                <label for="filter-category" class="block text-sm font-medium">{t!(i18n, category)}</label>
+                <label for="filter-category" class="block text-sm font-medium">{tu_string!(i18n, category)}</label>
                 <select id="filter-category" class=select_class on:change=set_category>
-                    <option value="" selected=move || category().is_none()>{t!(i18n, all_categories)}</option>
+                    <option value="" selected=move || category().is_none()>{tu_string!(i18n, all_categories)}</option>
                     {kind
                         .categories()
                         .iter()
@@ -361,17 +361,17 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                     disabled=move || selected.with(|s| s.is_empty())
                     class="rounded-md bg-slate-800 px-3 py-1.5 text-sm font-medium text-white disabled:cursor-not-allowed disabled:bg-slate-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
                 >
-                    {t!(i18n, archive_selected)}
+                    {tu_string!(i18n, archive_selected)}
                 </button>
             </Show>
         </div>
         {move || failure.get().map(|f| view! { <p role="alert" class="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{f}</p> })}
-        <Transition fallback=move || view! { <p class="mt-4">{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || view! { <p class="mt-4">{tu_string!(i18n, loading)}</p> }>
             {move || page.get().map(|p| match p {
                 Err(e) => view! {
                     <div role="alert" class="mt-4 text-red-800">
                         <p>{e.to_string()}</p>
-                        <button type="button" class="mt-2 underline" on:click=move |_| page.refetch()>{t!(i18n, try_again)}</button>
+                        <button type="button" class="mt-2 underline" on:click=move |_| page.refetch()>{tu_string!(i18n, try_again)}</button>
                     </div>
                 }
                 .into_any(),
@@ -388,7 +388,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                         </Show>
                         <Show when=move || next.get().is_some()>
                             <button type="button" on:click=load_more class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
-                                {t!(i18n, load_more)}
+                                {tu_string!(i18n, load_more)}
                             </button>
                         </Show>
                     </div>

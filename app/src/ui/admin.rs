@@ -17,10 +17,10 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <section class="space-y-6">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
-                <h1 class="text-2xl font-semibold">{t!(i18n, admin_title)}</h1>
-                <a href="/admin/audit" class="font-medium text-blue-800 underline">{t!(i18n, audit_title)}</a>
+                <h1 class="text-2xl font-semibold">{tu_string!(i18n, admin_title)}</h1>
+                <a href="/admin/audit" class="font-medium text-blue-800 underline">{tu_string!(i18n, audit_title)}</a>
             </div>
-            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
                 {move || members.get().map(|m| match m {
                     Err(e) => {
                         super::respond_with(&e);
@@ -72,10 +72,10 @@ fn MemberTable(initial: Members) -> impl IntoView {
         })}
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table class="min-w-full text-sm">
-                <caption class="sr-only">{t!(i18n, admin_users)}</caption>
+                <caption class="sr-only">{tu_string!(i18n, admin_users)}</caption>
                 <thead class="bg-slate-50 text-left">
                     <tr>
-                        <th scope="col" class="px-3 py-2">{t!(i18n, admin_user)}</th>
+                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, admin_user)}</th>
                         {move || members.with(|m| m.roles.clone()).into_iter().map(|r| view! {
                             <th scope="col" class="px-2 py-2 font-medium">{r}</th>
                         }).collect_view()}
@@ -155,21 +155,21 @@ fn InviteForm(invite: ServerAction<AdminInvite>, roles: Signal<Vec<String>>) -> 
     };
     view! {
         <form on:submit=on_submit class="space-y-4 rounded-lg border border-slate-200 bg-white p-4" novalidate>
-            <h2 class="text-lg font-semibold">{t!(i18n, admin_invite_title)}</h2>
+            <h2 class="text-lg font-semibold">{tu_string!(i18n, admin_invite_title)}</h2>
             <div class="grid gap-4 sm:grid-cols-2">
                 <div>
-                    <label for="invite_email" class="block text-sm font-medium">{t!(i18n, email)}</label>
+                    <label for="invite_email" class="block text-sm font-medium">{tu_string!(i18n, email)}</label>
                     <input id="invite_email" type="email" required maxlength="254" class=INPUT
                         prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
                 <div>
-                    <label for="invite_name" class="block text-sm font-medium">{t!(i18n, admin_name)}</label>
+                    <label for="invite_name" class="block text-sm font-medium">{tu_string!(i18n, admin_name)}</label>
                     <input id="invite_name" type="text" required maxlength="200" class=INPUT
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                 </div>
             </div>
             <fieldset>
-                <legend class="text-sm font-medium">{t!(i18n, admin_roles)}</legend>
+                <legend class="text-sm font-medium">{tu_string!(i18n, admin_roles)}</legend>
                 <div class="mt-1 flex flex-wrap gap-3">
                     {move || roles.get().into_iter().map(|role| {
                         let r = role.clone();
@@ -198,7 +198,7 @@ fn InviteForm(invite: ServerAction<AdminInvite>, roles: Signal<Vec<String>>) -> 
             {move || sent_to.get().map(|to| view! {
                 <p role="status" class="text-sm text-green-800">{format!("{} {to}", t_string!(i18n, admin_invite_sent))}</p>
             })}
-            <button type="submit" class=BUTTON disabled=move || invite.pending().get()>{t!(i18n, admin_invite_button)}</button>
+            <button type="submit" class=BUTTON disabled=move || invite.pending().get()>{tu_string!(i18n, admin_invite_button)}</button>
         </form>
     }
 }
@@ -210,10 +210,10 @@ pub fn AuditTrailPage() -> impl IntoView {
     view! {
         <section class="space-y-4">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
-                <h1 class="text-2xl font-semibold">{t!(i18n, audit_title)}</h1>
-                <a href="/admin" class="font-medium text-blue-800 underline">{t!(i18n, admin_title)}</a>
+                <h1 class="text-2xl font-semibold">{tu_string!(i18n, audit_title)}</h1>
+                <a href="/admin" class="font-medium text-blue-800 underline">{tu_string!(i18n, admin_title)}</a>
             </div>
-            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
                 {move || first.get().map(|page| match page {
                     Err(e) => {
                         super::respond_with(&e);
@@ -243,11 +243,11 @@ fn AuditTable(first: crate::admin::AuditPage) -> impl IntoView {
             <table class="min-w-full text-sm">
                 <thead class="bg-slate-50 text-left">
                     <tr>
-                        <th scope="col" class="px-3 py-2">{t!(i18n, audit_when)}</th>
-                        <th scope="col" class="px-3 py-2">{t!(i18n, audit_who)}</th>
-                        <th scope="col" class="px-3 py-2">{t!(i18n, audit_what)}</th>
-                        <th scope="col" class="px-3 py-2">{t!(i18n, audit_subject)}</th>
-                        <th scope="col" class="px-3 py-2">{t!(i18n, audit_detail)}</th>
+                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, audit_when)}</th>
+                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, audit_who)}</th>
+                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, audit_what)}</th>
+                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, audit_subject)}</th>
+                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, audit_detail)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -266,7 +266,7 @@ fn AuditTable(first: crate::admin::AuditPage) -> impl IntoView {
         <Show when=move || next.get().is_some()>
             <button type="button" class=BUTTON disabled=move || more.pending().get()
                 on:click=move |_| { more.dispatch(AdminAudit { before: next.get_untracked() }); }>
-                {t!(i18n, load_more)}
+                {tu_string!(i18n, load_more)}
             </button>
         </Show>
     }

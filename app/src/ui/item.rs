@@ -116,10 +116,10 @@ pub fn ItemCard(
         }
     });
     let archive = on_archive.filter(|_| archivable).map(|cb| {
-        view! { <ItemButton item=item.clone() on_press=cb>{t!(i18n, archive)}</ItemButton> }
+        view! { <ItemButton item=item.clone() on_press=cb>{tu_string!(i18n, archive)}</ItemButton> }
     });
     let unarchive = on_unarchive.filter(|_| item.archived).map(|cb| {
-        view! { <ItemButton item=item.clone() on_press=cb>{t!(i18n, unarchive)}</ItemButton> }
+        view! { <ItemButton item=item.clone() on_press=cb>{tu_string!(i18n, unarchive)}</ItemButton> }
     });
     // One optional slot, not two adjacent empty ones: an item shows Archive or Unarchive or neither.
     let buttons = archive

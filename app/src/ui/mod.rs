@@ -112,9 +112,9 @@ fn NotFound() -> impl IntoView {
         }
     }
     view! {
-        <h1 class="text-2xl font-semibold">{t!(i18n, not_found)}</h1>
+        <h1 class="text-2xl font-semibold">{tu_string!(i18n, not_found)}</h1>
         <p class="mt-2">
-            <a class="text-blue-800 underline" href="/action-center">{t!(i18n, back_home)}</a>
+            <a class="text-blue-800 underline" href="/action-center">{tu_string!(i18n, back_home)}</a>
         </p>
     }
 }

@@ -34,8 +34,8 @@ pub fn Setup(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Into
     });
     view! {
         <section class="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h1 class="text-2xl font-semibold">{t!(i18n, setup_title)}</h1>
-            <p class="mt-1 text-slate-700">{t!(i18n, setup_intro)}</p>
+            <h1 class="text-2xl font-semibold">{tu_string!(i18n, setup_title)}</h1>
+            <p class="mt-1 text-slate-700">{tu_string!(i18n, setup_intro)}</p>
             <PreferencesForm mode=FormMode::Setup />
         </section>
     }
@@ -46,13 +46,13 @@ pub fn PreferencesPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h1 class="text-2xl font-semibold">{t!(i18n, preferences_title)}</h1>
+            <h1 class="text-2xl font-semibold">{tu_string!(i18n, preferences_title)}</h1>
             <PreferencesForm mode=FormMode::Preferences />
             <form method="post" action="/sign-out-everywhere" class="mt-8 border-t border-slate-200 pt-6">
-                <p id="sign_out_everywhere_help" class="text-sm text-slate-600">{t!(i18n, sign_out_everywhere_help)}</p>
+                <p id="sign_out_everywhere_help" class="text-sm text-slate-600">{tu_string!(i18n, sign_out_everywhere_help)}</p>
                 <button type="submit" aria-describedby="sign_out_everywhere_help"
                     class="mt-2 rounded-md border border-red-700 px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600">
-                    {t!(i18n, sign_out_everywhere)}
+                    {tu_string!(i18n, sign_out_everywhere)}
                 </button>
             </form>
         </section>
@@ -73,7 +73,7 @@ fn PreferencesForm(mode: FormMode) -> impl IntoView {
     let i18n = use_i18n();
     let prefs = Resource::new(|| (), |_| get_preferences());
     view! {
-        <Suspense fallback=move || view! { <p class="mt-4">{t!(i18n, loading)}</p> }>
+        <Suspense fallback=move || view! { <p class="mt-4">{tu_string!(i18n, loading)}</p> }>
             {move || prefs.get().map(|p| match p {
                 Err(e) => view! { <p role="alert" class="mt-4 text-red-800">{e.to_string()}</p> }.into_any(),
                 Ok(p) => view! { <PreferencesFields mode prefs=p /> }.into_any(),
@@ -138,12 +138,12 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
     view! {
         <form on:submit=on_submit class="mt-6 space-y-6" novalidate>
             <div>
-                <label for="job_function" class="block text-sm font-medium">{t!(i18n, job_function)}</label>
+                <label for="job_function" class="block text-sm font-medium">{tu_string!(i18n, job_function)}</label>
                 <input id="job_function" type="text" maxlength="100" class=INPUT
                     value=prefs.job_function.clone() on:input=move |ev| job.set(event_target_value(&ev)) />
             </div>
             <div>
-                <label for="email_language" class="block text-sm font-medium">{t!(i18n, email_language)}</label>
+                <label for="email_language" class="block text-sm font-medium">{tu_string!(i18n, email_language)}</label>
                 <select id="email_language" class=INPUT on:change=move |ev| language.set(event_target_value(&ev))>
                     {EMAIL_LANGUAGES
                         .into_iter()
@@ -152,7 +152,7 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                 </select>
             </div>
             <div>
-                <label for="notification_email" class="block text-sm font-medium">{t!(i18n, notification_email)}</label>
+                <label for="notification_email" class="block text-sm font-medium">{tu_string!(i18n, notification_email)}</label>
                 <input id="notification_email" type="email" required class=INPUT aria-describedby="notification_email_help"
                     value=prefs.notification_email.clone() on:input=move |ev| email.set(event_target_value(&ev)) />
                 <div id="notification_email_help" class="mt-1 text-sm text-slate-600">
@@ -176,16 +176,16 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                     <button type="button" on:click=move |_| { resend.dispatch(ResendVerification {}); }
                         disabled=move || resend.pending().get()
                         class="mt-2 rounded-md border border-blue-700 px-3 py-1.5 text-sm font-medium text-blue-800 hover:bg-blue-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
-                        {t!(i18n, send_verification)}
+                        {tu_string!(i18n, send_verification)}
                     </button>
                     {move || resend.value().get().map(|r| match r {
-                        Ok(()) => view! { <p role="status" class="mt-1 text-sm text-green-800">{t!(i18n, verification_sent)}</p> }.into_any(),
+                        Ok(()) => view! { <p role="status" class="mt-1 text-sm text-green-800">{tu_string!(i18n, verification_sent)}</p> }.into_any(),
                         Err(e) => view! { <p role="alert" class="mt-1 text-sm text-red-800">{e.to_string()}</p> }.into_any(),
                     })}
                 </Show>
             </div>
             <fieldset class="space-y-3">
-                <legend class="text-sm font-semibold">{t!(i18n, email_by_category)}</legend>
+                <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_category)}</legend>
                 <LockedSwitch id="switch_in_app" label=move || t_string!(i18n, switch_in_app).to_string() reason=move || t_string!(i18n, lock_in_app).to_string() />
                 <LockedSwitch id="switch_mandatory" label=move || t_string!(i18n, switch_mandatory).to_string() reason=move || t_string!(i18n, lock_action_email).to_string() />
                 <LockedSwitch id="switch_recommended" label=move || t_string!(i18n, switch_recommended).to_string() reason=move || t_string!(i18n, lock_action_email).to_string() />
@@ -193,8 +193,8 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                 <OptionalSwitch id="switch_promotional" label=move || t_string!(i18n, switch_promotional).to_string() on=promotional />
             </fieldset>
             <fieldset class="space-y-3">
-                <legend class="text-sm font-semibold">{t!(i18n, email_by_workspace)}</legend>
-                <p class="text-sm text-slate-600">{t!(i18n, email_by_workspace_help)}</p>
+                <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_workspace)}</legend>
+                <p class="text-sm text-slate-600">{tu_string!(i18n, email_by_workspace_help)}</p>
                 {workspaces.into_iter().map(|w| {
                     let on = RwSignal::new(!workspaces_off.with_untracked(|off| off.contains(&w)));
                     let name = w.clone();
@@ -212,7 +212,7 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                 <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
             })}
             {move || (mode == FormMode::Preferences && matches!(save.value().get(), Some(Ok(_)))).then(|| view! {
-                <p role="status" class="text-sm text-green-800">{t!(i18n, saved)}</p>
+                <p role="status" class="text-sm text-green-800">{tu_string!(i18n, saved)}</p>
             })}
             <button
                 type="submit"
@@ -260,7 +260,7 @@ fn OptionalSwitch(
                 class="mt-1 h-5 w-5 accent-blue-700" />
             <div>
                 <label for=id class="font-medium">{label}</label>
-                <p id=help class="text-sm text-slate-600">{t!(i18n, optional_switch_help)}</p>
+                <p id=help class="text-sm text-slate-600">{tu_string!(i18n, optional_switch_help)}</p>
             </div>
         </div>
     }
