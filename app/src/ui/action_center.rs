@@ -33,7 +33,7 @@ pub fn ActionCenter(user: Resource<Result<Option<CurrentUser>, AppError>>) -> im
     let tab = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-700 aria-[current=page]:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
         <h1 class="text-2xl font-semibold">{tu_string!(i18n, app_name)}</h1>
-        <nav aria-label=move || t_string!(i18n, action_center_nav).to_string() class="mt-4 flex flex-wrap gap-1 border-b border-slate-200 pb-2">
+        <nav aria-label=tu_string!(i18n, action_center_nav) class="mt-4 flex flex-wrap gap-1 border-b border-slate-200 pb-2">
             <A href="/action-center" exact=true attr:class=tab>{tu_string!(i18n, overview)}</A>
             <A href="/action-center/actions" attr:class=tab>{tu_string!(i18n, actions)}</A>
             <A href="/action-center/notifications" attr:class=tab>{tu_string!(i18n, notifications)}</A>

@@ -171,7 +171,7 @@ fn Bell(state: BellState) -> impl IntoView {
             <button
                 type="button"
                 node_ref=button
-                aria-label=move || t_string!(i18n, notifications).to_string()
+                aria-label=tu_string!(i18n, notifications)
                 aria-expanded=move || open.get().to_string()
                 aria-controls="bell-pane"
                 on:click=move |_| open.update(|o| *o = !*o)
@@ -205,7 +205,7 @@ fn Bell(state: BellState) -> impl IntoView {
                 <div
                     id="bell-pane"
                     role="region"
-                    aria-label=move || t_string!(i18n, notifications).to_string()
+                    aria-label=tu_string!(i18n, notifications)
                     class="absolute right-0 z-20 mt-2 w-[min(24rem,calc(100vw-2rem))] rounded-lg border border-slate-200 bg-white p-4 shadow-lg"
                 >
                     <Transition fallback=move || view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }>

@@ -186,11 +186,11 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
             </div>
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_category)}</legend>
-                <LockedSwitch id="switch_in_app" label=move || t_string!(i18n, switch_in_app).to_string() reason=move || t_string!(i18n, lock_in_app).to_string() />
-                <LockedSwitch id="switch_mandatory" label=move || t_string!(i18n, switch_mandatory).to_string() reason=move || t_string!(i18n, lock_action_email).to_string() />
-                <LockedSwitch id="switch_recommended" label=move || t_string!(i18n, switch_recommended).to_string() reason=move || t_string!(i18n, lock_action_email).to_string() />
-                <OptionalSwitch id="switch_transactional" label=move || t_string!(i18n, switch_transactional).to_string() on=transactional />
-                <OptionalSwitch id="switch_promotional" label=move || t_string!(i18n, switch_promotional).to_string() on=promotional />
+                <LockedSwitch id="switch_in_app" label=tu_string!(i18n, switch_in_app) reason=tu_string!(i18n, lock_in_app) />
+                <LockedSwitch id="switch_mandatory" label=tu_string!(i18n, switch_mandatory) reason=tu_string!(i18n, lock_action_email) />
+                <LockedSwitch id="switch_recommended" label=tu_string!(i18n, switch_recommended) reason=tu_string!(i18n, lock_action_email) />
+                <OptionalSwitch id="switch_transactional" label=tu_string!(i18n, switch_transactional) on=transactional />
+                <OptionalSwitch id="switch_promotional" label=tu_string!(i18n, switch_promotional) on=promotional />
             </fieldset>
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_workspace)}</legend>
@@ -204,8 +204,7 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                             if is_on { off.remove(&name); } else { off.insert(name.clone()); }
                         });
                     });
-                    let label_ws = w.clone();
-                    view! { <OptionalSwitch id=format!("switch_ws_{w}") label=move || workspace_label(i18n, &label_ws) on /> }
+                    view! { <OptionalSwitch id=format!("switch_ws_{w}") label=workspace_label(i18n, &w) on /> }
                 }).collect_view()}
             </fieldset>
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! {
@@ -227,11 +226,7 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
 
 /// A switch that is always on, with the reason it cannot be turned off.
 #[component]
-fn LockedSwitch(
-    id: &'static str,
-    label: impl Fn() -> String + Send + Sync + 'static,
-    reason: impl Fn() -> String + Send + Sync + 'static,
-) -> impl IntoView {
+fn LockedSwitch(id: &'static str, label: &'static str, reason: &'static str) -> impl IntoView {
     let help = format!("{id}_reason");
     view! {
         <div class="flex items-start gap-3">
@@ -248,7 +243,7 @@ fn LockedSwitch(
 #[component]
 fn OptionalSwitch(
     #[prop(into)] id: String,
-    label: impl Fn() -> String + Send + Sync + 'static,
+    #[prop(into)] label: String,
     on: RwSignal<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
