@@ -63,10 +63,7 @@ pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let live = LiveStore::get();
     // One resource and one boundary: the page hydrates from a single piece of server data.
-    let overview = Resource::new(
-        move || (live.revision.get(), i18n.get_locale()),
-        |_| get_overview(),
-    );
+    let overview = Resource::new(move || live.revision.get(), |_| get_overview());
     let tile = |label: String, value: i64, testid: &'static str| {
         view! {
             <div class="rounded-lg border border-slate-200 bg-white p-4">
@@ -174,10 +171,10 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     };
     let category = move || query.read().get("category").and_then(|c| Category::parse(&c));
     let filter = Memo::new(move |_| kind.filter(workspace(), category()));
-    // Refetched when the filter, the user's items or the UI language change.
+    // Refetched when the filter or the user's items change (a new UI language reloads the page).
     let page = Resource::new(
-        move || (filter.get(), live.revision.get(), i18n.get_locale()),
-        |(f, _, _)| list_items(f),
+        move || (filter.get(), live.revision.get()),
+        |(f, _)| list_items(f),
     );
 
     // Optimistic state on top of what the server last said.

@@ -66,7 +66,7 @@ pub fn DueLabel(item: ItemView) -> impl IntoView {
     let status = item.status;
     due_at.map(|ms| {
         let date = move || {
-            if hydrated.get() { format::local(ms, i18n.get_locale().as_str()) } else { format::utc(ms) }
+            if hydrated.get() { format::local(ms, i18n.get_locale_untracked().as_str()) } else { format::utc(ms) }
         };
         view! {
             <span class="text-slate-700">
