@@ -46,6 +46,9 @@ for (let i = 0; i < runs; i++) {
   await measured.addInitScript(recordHydration);
   await measured.route('**/*', (route) => route.continue());
   await measured.goto('/action-center');
+  if (new URL(measured.url()).pathname !== '/action-center') {
+    throw new Error(`signing in as ${email} failed: the Action Center sent the browser to ${measured.url()}`);
+  }
   await measured.waitForSelector('body[data-hydrated=true]');
   const t = await measured.evaluate(() => ({
     paint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
