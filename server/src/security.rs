@@ -47,6 +47,8 @@ pub struct LimitConfig {
     pub sign_in_per_client: Rate,
     /// Producer API requests per API key.
     pub api_per_key: Rate,
+    /// Longest a request may take to produce its response (live streams excepted).
+    pub response_timeout: Duration,
 }
 
 impl Default for LimitConfig {
@@ -66,6 +68,7 @@ impl Default for LimitConfig {
                 burst: 2_000,
                 per: Duration::from_millis(1),
             },
+            response_timeout: crate::web::RESPONSE_TIMEOUT,
         }
     }
 }
@@ -77,6 +80,7 @@ pub struct Limits {
     api_per_key: DefaultKeyedRateLimiter<String>,
     /// Emails and clients whose failed sign-ins used up their allowance, until when.
     sign_in_blocked: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    response_timeout: Duration,
 }
 
 impl std::fmt::Debug for Limits {
@@ -96,7 +100,13 @@ impl Limits {
             sign_in_per_client: RateLimiter::keyed(config.sign_in_per_client.quota()),
             api_per_key: RateLimiter::keyed(config.api_per_key.quota()),
             sign_in_blocked: Default::default(),
+            response_timeout: config.response_timeout,
         })
+    }
+
+    /// Longest a request may take to produce its response (live streams excepted).
+    pub fn response_timeout(&self) -> Duration {
+        self.response_timeout
     }
 
     fn check(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), RetryAfter> {

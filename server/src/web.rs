@@ -39,8 +39,9 @@ const LIVE_STREAM: &str = "/api/live";
 /// Largest request body the web app accepts (forms and server functions).
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// Longest a request may take to produce its response (live streams excepted): a page whose
-/// rendering stalls answers 503 rather than leaving the browser waiting.
+/// Longest a request may take to produce its response (live streams excepted), unless the
+/// limits say otherwise: a page whose rendering stalls answers 503 rather than leaving the
+/// browser waiting.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), CliError> {
@@ -158,6 +159,7 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
     let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
         .join(state.leptos_options.site_pkg_dir.as_ref());
     let context_state = state.clone();
+    let response_timeout = limits.response_timeout();
     let hub = crate::live::Hub::new(state.db.clone());
     let (streams, plain): (Vec<_>, Vec<_>) = plain_routes()
         .into_iter()
@@ -189,7 +191,7 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
         )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            RESPONSE_TIMEOUT,
+            response_timeout,
         ))
         .layer(CompressionLayer::new());
     // Live streams stay outside compression: event streams are never compressed, and the

@@ -408,6 +408,7 @@ async fn the_matrix_holds_for_every_route(backend: Backend) {
             sign_in_per_email: plenty,
             sign_in_per_client: plenty,
             api_per_key: plenty,
+            ..LimitConfig::default()
         }),
     );
 

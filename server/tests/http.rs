@@ -107,6 +107,7 @@ on_both_backends!(
     responses_carry_security_headers,
     sign_in_and_the_api_are_rate_limited,
     sign_out_everywhere_ends_every_session,
+    a_request_that_stalls_gets_503_and_loses_nothing,
 );
 
 async fn setup_comes_first_until_it_is_done(backend: Backend) {
@@ -1141,6 +1142,7 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
             burst: 2,
             per: minute,
         },
+        ..LimitConfig::default()
     });
     let router = server::web::router_with_limits(state, limits);
     // Successful sign-ins do not count; failed ones do.
@@ -1235,4 +1237,44 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
         get(&router, "/action-center", Some(&other)).await.status(),
         StatusCode::OK
     );
+}
+
+/// Every database connection is taken (by this test, standing in for a database that stopped
+/// answering): a sign-in waits for one, and the response timeout answers for it with 503.
+/// Once connections are free again the same sign-in works.
+async fn a_request_that_stalls_gets_503_and_loses_nothing(backend: Backend) {
+    use server::security::{LimitConfig, Limits};
+    let scratch = ScratchDb::new(backend).await;
+    app::demo::seed(&scratch.db).await.unwrap();
+    let state = common::state(&scratch.db, "http://127.0.0.1:3000", true).await;
+    let router = server::web::router_with_limits(
+        state,
+        Limits::new(LimitConfig {
+            response_timeout: std::time::Duration::from_millis(300),
+            ..LimitConfig::default()
+        }),
+    );
+    let pool = scratch.db.pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(within("taking a connection", pool.acquire()).await.unwrap());
+    }
+    let res = within(
+        "a stalled sign-in",
+        router
+            .clone()
+            .oneshot(form("email=dev%40contoso.test&password=actioncenter")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&res).is_none());
+    // The timeout answered, not the sign-in giving up on the pool after its 5 s (that 503
+    // says "The service is temporarily unavailable").
+    assert_eq!(text(res).await, "");
+
+    drop(held);
+    let cookie = sign_in(&router, "dev%40contoso.test").await;
+    let res = get(&router, "/action-center", Some(&cookie)).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
