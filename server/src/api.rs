@@ -83,7 +83,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `not_an_action`, `payload_too_large`, `invalid`, `rate_limited`, `internal`.
+    /// `not_an_action`, `payload_too_large`, `invalid`, `rate_limited`, `internal`, `unavailable`.
     pub code: String,
     pub message: String,
     /// The JSON path of the offending field, when there is one.
@@ -118,6 +118,15 @@ impl ApiError {
 
     fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item")
+    }
+
+    /// The request took longer than the instance allows (see `LimitConfig::response_timeout`).
+    pub(crate) fn timed_out() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server took too long to answer; try again",
+        )
     }
 }
 

@@ -193,6 +193,7 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             response_timeout,
         ))
+        .layer(middleware::from_fn(explain_timeout))
         .layer(CompressionLayer::new());
     // Live streams stay outside compression: event streams are never compressed, and the
     // layer's body wrapper, sized for a brotli encoder (5.8 KB), would stay allocated for as
@@ -405,6 +406,27 @@ fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
+}
+
+/// The timeout's 503 comes with no body: a person gets a sentence, a producer the API's error
+/// JSON.
+async fn explain_timeout(request: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if response.status() != StatusCode::SERVICE_UNAVAILABLE || response.body().size_hint().exact() != Some(0)
+    {
+        return response;
+    }
+    if api {
+        crate::api::ApiError::timed_out().into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server took too long to answer. Please try again.",
+        )
+            .into_response()
+    }
 }
 
 pub(crate) fn unavailable(err: impl std::fmt::Display) -> Response {

@@ -1240,8 +1240,8 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
 }
 
 /// Every database connection is taken (by this test, standing in for a database that stopped
-/// answering): a sign-in waits for one, and the response timeout answers for it with 503.
-/// Once connections are free again the same sign-in works.
+/// answering): a sign-in and an API request wait for one, and the response timeout answers
+/// for them with 503 and words. Once connections are free again the same sign-in works.
 async fn a_request_that_stalls_gets_503_and_loses_nothing(backend: Backend) {
     use server::security::{LimitConfig, Limits};
     let scratch = ScratchDb::new(backend).await;
@@ -1271,7 +1271,25 @@ async fn a_request_that_stalls_gets_503_and_loses_nothing(backend: Backend) {
     assert!(session_cookie(&res).is_none());
     // The timeout answered, not the sign-in giving up on the pool after its 5 s (that 503
     // says "The service is temporarily unavailable").
-    assert_eq!(text(res).await, "");
+    assert_eq!(
+        text(res).await,
+        "The server took too long to answer. Please try again."
+    );
+    // A producer gets the API's error JSON.
+    let res = within(
+        "a stalled API request",
+        router.clone().oneshot(
+            Request::get("/api/v1/items/nope")
+                .header(header::AUTHORIZATION, "Bearer demo-platform-key")
+                .body(Body::empty())
+                .unwrap(),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
 
     drop(held);
     let cookie = sign_in(&router, "dev%40contoso.test").await;
