@@ -93,22 +93,22 @@ pub fn Overview() -> impl IntoView {
                         <section aria-labelledby="glance">
                             <h2 id="glance" class="text-lg font-semibold">{tu_string!(i18n, counts_heading)}</h2>
                             <div class="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
-                                {tile(t_string!(i18n, mandatory).to_string(), c.mandatory, "count-mandatory")}
-                                {tile(t_string!(i18n, recommended).to_string(), c.recommended, "count-recommended")}
-                                {tile(t_string!(i18n, overdue_count).to_string(), c.overdue_actions, "count-overdue")}
-                                {tile(t_string!(i18n, transactional).to_string(), c.transactional, "count-transactional")}
-                                {tile(t_string!(i18n, promotional).to_string(), c.promotional, "count-promotional")}
-                                {tile(t_string!(i18n, unread_count).to_string(), c.unread_notifications, "count-unread")}
+                                {tile(tu_string!(i18n, mandatory).to_string(), c.mandatory, "count-mandatory")}
+                                {tile(tu_string!(i18n, recommended).to_string(), c.recommended, "count-recommended")}
+                                {tile(tu_string!(i18n, overdue_count).to_string(), c.overdue_actions, "count-overdue")}
+                                {tile(tu_string!(i18n, transactional).to_string(), c.transactional, "count-transactional")}
+                                {tile(tu_string!(i18n, promotional).to_string(), c.promotional, "count-promotional")}
+                                {tile(tu_string!(i18n, unread_count).to_string(), c.unread_notifications, "count-unread")}
                             </div>
                         </section>
                         <div class="mt-6 grid gap-6 lg:grid-cols-2">
                             <section aria-labelledby="next-due">
                                 <h2 id="next-due" class="text-lg font-semibold">{tu_string!(i18n, next_due)}</h2>
-                                {summary(o.next_due, t_string!(i18n, empty_actions).to_string())}
+                                {summary(o.next_due, tu_string!(i18n, empty_actions).to_string())}
                             </section>
                             <section aria-labelledby="recent">
                                 <h2 id="recent" class="text-lg font-semibold">{tu_string!(i18n, recent_notifications)}</h2>
-                                {summary(o.recent, t_string!(i18n, empty_notifications).to_string())}
+                                {summary(o.recent, tu_string!(i18n, empty_notifications).to_string())}
                             </section>
                         </div>
                     }
@@ -249,7 +249,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                     h.remove(&item.id);
                 });
                 adjust_badge(&item, 1);
-                failure.set(Some(format!("{} {e}", t_string!(i18n, archive_failed))));
+                failure.set(Some(format!("{} {e}", tu_string!(i18n, archive_failed))));
             }
         });
     });
@@ -265,7 +265,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                     h.remove(&item.id);
                 });
                 adjust_badge(&item, -1);
-                failure.set(Some(format!("{} {e}", t_string!(i18n, unarchive_failed))));
+                failure.set(Some(format!("{} {e}", tu_string!(i18n, unarchive_failed))));
             }
         });
     });
@@ -309,9 +309,9 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
         });
     };
     let empty_text = move || match kind {
-        ListKind::Actions => t_string!(i18n, empty_actions).to_string(),
-        ListKind::Notifications => t_string!(i18n, empty_notifications).to_string(),
-        ListKind::Archived => t_string!(i18n, empty_archived).to_string(),
+        ListKind::Actions => tu_string!(i18n, empty_actions).to_string(),
+        ListKind::Notifications => tu_string!(i18n, empty_notifications).to_string(),
+        ListKind::Archived => tu_string!(i18n, empty_archived).to_string(),
     };
     let select_class = "mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
@@ -340,10 +340,10 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                             view! {
                                 <option value=c.as_str() selected=move || category() == Some(c)>
                                     {move || match c {
-                                        Category::Mandatory => t_string!(i18n, mandatory),
-                                        Category::Recommended => t_string!(i18n, recommended),
-                                        Category::Transactional => t_string!(i18n, transactional),
-                                        Category::Promotional => t_string!(i18n, promotional),
+                                        Category::Mandatory => tu_string!(i18n, mandatory),
+                                        Category::Recommended => tu_string!(i18n, recommended),
+                                        Category::Transactional => tu_string!(i18n, transactional),
+                                        Category::Promotional => tu_string!(i18n, promotional),
                                     }}
                                 </option>
                             }

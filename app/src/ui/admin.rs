@@ -90,7 +90,7 @@ fn MemberTable(initial: Members) -> impl IntoView {
                         key=|(v, m)| (*v, m.id.clone())
                         children=move |(_, m)| {
                             let roles = members.with_untracked(|all| all.roles.clone());
-                            let status = if m.invited { t_string!(i18n, admin_invited).to_string() } else { String::new() };
+                            let status = if m.invited { tu_string!(i18n, admin_invited).to_string() } else { String::new() };
                             view! {
                                 <tr class="border-t border-slate-100" data-testid="member">
                                     <th scope="row" class="px-3 py-2 text-left font-normal">
@@ -196,7 +196,7 @@ fn InviteForm(invite: ServerAction<AdminInvite>, roles: Signal<Vec<String>>) -> 
                 <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
             })}
             {move || sent_to.get().map(|to| view! {
-                <p role="status" class="text-sm text-green-800">{format!("{} {to}", t_string!(i18n, admin_invite_sent))}</p>
+                <p role="status" class="text-sm text-green-800">{format!("{} {to}", tu_string!(i18n, admin_invite_sent))}</p>
             })}
             <button type="submit" class=BUTTON disabled=move || invite.pending().get()>{tu_string!(i18n, admin_invite_button)}</button>
         </form>

@@ -197,7 +197,7 @@ fn Bell(state: BellState) -> impl IntoView {
                     }}
             </button>
             <p class="sr-only" role="status" aria-live="polite" data-testid="badge-announcement">
-                {move || pending().map(|n| format!("{n} {}", t_string!(i18n, pending_actions_announcement)))}
+                {move || pending().map(|n| format!("{n} {}", tu_string!(i18n, pending_actions_announcement)))}
             </p>
             <Show when=move || open.get()>
                 // A click outside the pane closes it.

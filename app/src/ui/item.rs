@@ -11,18 +11,18 @@ use leptos_i18n::I18nContext;
 pub fn CategoryLabel(category: Category) -> impl IntoView {
     let i18n = use_i18n();
     let (class, label) = match category {
-        Category::Mandatory => ("bg-red-50 text-red-800 ring-red-200", t_string!(i18n, mandatory)),
+        Category::Mandatory => ("bg-red-50 text-red-800 ring-red-200", tu_string!(i18n, mandatory)),
         Category::Recommended => (
             "bg-amber-50 text-amber-900 ring-amber-200",
-            t_string!(i18n, recommended),
+            tu_string!(i18n, recommended),
         ),
         Category::Transactional => (
             "bg-sky-50 text-sky-900 ring-sky-200",
-            t_string!(i18n, transactional),
+            tu_string!(i18n, transactional),
         ),
         Category::Promotional => (
             "bg-violet-50 text-violet-900 ring-violet-200",
-            t_string!(i18n, promotional),
+            tu_string!(i18n, promotional),
         ),
     };
     view! {
@@ -35,13 +35,13 @@ pub fn CategoryLabel(category: Category) -> impl IntoView {
 /// The workspace's name in the UI language (unknown workspaces show their id).
 pub fn workspace_label(i18n: I18nContext<Locale>, workspace: &str) -> String {
     match workspace {
-        "account_settings" => t_string!(i18n, ws_account_settings).to_string(),
-        "marketplace_offers" => t_string!(i18n, ws_marketplace_offers).to_string(),
-        "referrals" => t_string!(i18n, ws_referrals).to_string(),
-        "incentives" => t_string!(i18n, ws_incentives).to_string(),
-        "membership" => t_string!(i18n, ws_membership).to_string(),
-        "billing" => t_string!(i18n, ws_billing).to_string(),
-        "customers" => t_string!(i18n, ws_customers).to_string(),
+        "account_settings" => tu_string!(i18n, ws_account_settings).to_string(),
+        "marketplace_offers" => tu_string!(i18n, ws_marketplace_offers).to_string(),
+        "referrals" => tu_string!(i18n, ws_referrals).to_string(),
+        "incentives" => tu_string!(i18n, ws_incentives).to_string(),
+        "membership" => tu_string!(i18n, ws_membership).to_string(),
+        "billing" => tu_string!(i18n, ws_billing).to_string(),
+        "customers" => tu_string!(i18n, ws_customers).to_string(),
         other => other.to_string(),
     }
 }
@@ -70,13 +70,13 @@ pub fn DueLabel(item: ItemView) -> impl IntoView {
         };
         view! {
             <span class="text-slate-700">
-                {move || format!("{} {}", t_string!(i18n, due), date())}
+                {move || format!("{} {}", tu_string!(i18n, due), date())}
             </span>
             {match (status, state) {
-                (Status::Completed, _) => Some(view! { <span class="font-medium text-green-800">{t_string!(i18n, completed).to_string()}</span> }.into_any()),
-                (Status::Cancelled, _) => Some(view! { <span class="font-medium text-slate-600">{t_string!(i18n, cancelled).to_string()}</span> }.into_any()),
-                (_, Some(DueState::Overdue)) => Some(view! { <span class="rounded bg-red-700 px-1.5 font-semibold text-white" data-testid="overdue">{t_string!(i18n, overdue).to_string()}</span> }.into_any()),
-                (_, Some(DueState::DueSoon)) => Some(view! { <span class="rounded bg-amber-100 px-1.5 font-semibold text-amber-900">{t_string!(i18n, due_soon).to_string()}</span> }.into_any()),
+                (Status::Completed, _) => Some(view! { <span class="font-medium text-green-800">{tu_string!(i18n, completed).to_string()}</span> }.into_any()),
+                (Status::Cancelled, _) => Some(view! { <span class="font-medium text-slate-600">{tu_string!(i18n, cancelled).to_string()}</span> }.into_any()),
+                (_, Some(DueState::Overdue)) => Some(view! { <span class="rounded bg-red-700 px-1.5 font-semibold text-white" data-testid="overdue">{tu_string!(i18n, overdue).to_string()}</span> }.into_any()),
+                (_, Some(DueState::DueSoon)) => Some(view! { <span class="rounded bg-amber-100 px-1.5 font-semibold text-amber-900">{tu_string!(i18n, due_soon).to_string()}</span> }.into_any()),
                 _ => None,
             }}
         }
@@ -105,7 +105,7 @@ pub fn ItemCard(
             <input
                 type="checkbox"
                 class="mt-1 h-4 w-4 rounded border-slate-400"
-                aria-label=move || format!("{} {}", t_string!(i18n, select_item), title)
+                aria-label=move || format!("{} {}", tu_string!(i18n, select_item), title)
                 prop:checked=move || selected.with(|s| s.contains(&id_check))
                 on:change=move |_| selected.update(|s| {
                     if !s.remove(&id_toggle) {
@@ -142,7 +142,7 @@ pub fn ItemCard(
         None => item.title.clone().into_any(),
     };
     let unread = (!item.read && item.kind == crate::items::Kind::Notification).then(|| {
-        view! { <span class="font-medium text-blue-800">{t_string!(i18n, unread).to_string()}</span> }
+        view! { <span class="font-medium text-blue-800">{tu_string!(i18n, unread).to_string()}</span> }
     });
     let workspace = workspace_label(i18n, &item.workspace);
     let labelled_by = heading_id.clone();

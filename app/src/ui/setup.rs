@@ -61,10 +61,10 @@ pub fn PreferencesPage() -> impl IntoView {
 
 fn language_name(i18n: I18nContext<Locale>, tag: &str) -> String {
     match tag {
-        "nl" => t_string!(i18n, dutch).to_string(),
-        "de" => t_string!(i18n, german).to_string(),
-        "fr" => t_string!(i18n, french).to_string(),
-        _ => t_string!(i18n, english).to_string(),
+        "nl" => tu_string!(i18n, dutch).to_string(),
+        "de" => tu_string!(i18n, german).to_string(),
+        "fr" => tu_string!(i18n, french).to_string(),
+        _ => tu_string!(i18n, english).to_string(),
     }
 }
 
@@ -157,17 +157,17 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                     value=prefs.notification_email.clone() on:input=move |ev| email.set(event_target_value(&ev)) />
                 <div id="notification_email_help" class="mt-1 text-sm text-slate-600">
                     <span data-testid="verification" class=move || if verified() { "font-medium text-green-800" } else { "font-medium text-amber-800" }>
-                        {move || if verified() { t_string!(i18n, verified) } else { t_string!(i18n, unverified) }}
+                        {move || if verified() { tu_string!(i18n, verified) } else { tu_string!(i18n, unverified) }}
                     </span>
                     " · "
                     {move || if verified() {
-                        t_string!(i18n, notification_email_help).to_string()
+                        tu_string!(i18n, notification_email_help).to_string()
                     } else {
                         current.with(|p| format!(
                             "{} {}. {} {}.",
-                            t_string!(i18n, verification_pending_prefix),
+                            tu_string!(i18n, verification_pending_prefix),
                             p.notification_email,
-                            t_string!(i18n, verification_pending_suffix),
+                            tu_string!(i18n, verification_pending_suffix),
                             p.sign_in_email
                         ))
                     }}
@@ -218,7 +218,7 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                 disabled=move || save.pending().get()
                 class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:bg-slate-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
             >
-                {move || if save.pending().get() { t_string!(i18n, saving) } else { t_string!(i18n, save) }}
+                {move || if save.pending().get() { tu_string!(i18n, saving) } else { tu_string!(i18n, save) }}
             </button>
         </form>
     }
