@@ -1,8 +1,6 @@
 //! Producer API keys: created by the operator, shown once, stored as a SHA-256 hash,
 //! scoped to one organisation or to all of them (a platform key).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rand::RngCore;
@@ -121,16 +119,24 @@ async fn lookup(db: &Db, key_hash: &str) -> Result<Option<Found>, DbError> {
 /// How long an instance trusts a key it found before looking it up again: a key revoked in the
 /// database (`revoked_at`) stops working on every instance within this time.
 pub const TRUSTED_FOR: Duration = Duration::from_secs(10);
-/// Keys remembered at most; past it the map starts empty again.
+/// Keys remembered at most; past it the least used are forgotten.
 const TRUSTED_CAPACITY: usize = 10_000;
 
 /// The keys this instance found recently, by the hash of their secret, so a producer's burst of
 /// requests costs one lookup every `TRUSTED_FOR` rather than one per request. Secrets that match
 /// no key are not remembered: each costs a lookup (and counts against nothing here).
-#[derive(Debug)]
 pub struct TrustedKeys {
-    found: Mutex<HashMap<String, (Found, Instant)>>,
+    found: quick_cache::sync::Cache<String, (Found, Instant)>,
     trusted_for: Duration,
+}
+
+impl std::fmt::Debug for TrustedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedKeys")
+            .field("remembered", &self.found.len())
+            .field("trusted_for", &self.trusted_for)
+            .finish()
+    }
 }
 
 impl Default for TrustedKeys {
@@ -142,7 +148,7 @@ impl Default for TrustedKeys {
 impl TrustedKeys {
     pub fn new(trusted_for: Duration) -> TrustedKeys {
         TrustedKeys {
-            found: Mutex::default(),
+            found: quick_cache::sync::Cache::new(TRUSTED_CAPACITY),
             trusted_for,
         }
     }
@@ -156,26 +162,18 @@ impl TrustedKeys {
         demo_mode: bool,
     ) -> Result<Option<ApiKey>, DbError> {
         let key_hash = hash(secret);
-        let remembered = {
-            let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
-            found
-                .get(&key_hash)
-                .filter(|(_, at)| at.elapsed() < self.trusted_for)
-                .map(|(f, _)| f.clone())
-        };
+        let remembered = self
+            .found
+            .get(&key_hash)
+            .filter(|(_, at)| at.elapsed() < self.trusted_for)
+            .map(|(f, _)| f);
         if let Some(found) = remembered {
             return Ok(found.usable(demo_mode));
         }
         let Some(found) = lookup(db, &key_hash).await? else {
             return Ok(None);
         };
-        {
-            let mut remembered = self.found.lock().unwrap_or_else(|e| e.into_inner());
-            if remembered.len() >= TRUSTED_CAPACITY {
-                remembered.clear();
-            }
-            remembered.insert(key_hash, (found.clone(), Instant::now()));
-        }
+        self.found.insert(key_hash, (found.clone(), Instant::now()));
         Ok(found.usable(demo_mode))
     }
 }

@@ -7,16 +7,17 @@
 //! session and the log's position together. Several instances stay exact, because the log id is
 //! read from the shared database, not from this instance's memory.
 
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
 
 use super::{Counts, ItemError, ItemFilter, ItemPage, Reader, counts_at, list_for, next_due_after};
 use crate::db::{Db, DbError, now_ms};
 use crate::live::LogPosition;
 
-/// Readers whose counts are remembered at most; past it the map starts empty again (a bound,
-/// not an LRU: counting anew costs a few queries).
+/// Readers whose counts are remembered at most; past it the least used are forgotten
+/// (counting anew costs a few queries).
 const COUNTS_CAPACITY: usize = 50_000;
 /// List pages remembered at most (a page of 50 items takes some 20 KB).
 const PAGES_CAPACITY: usize = 2_000;
@@ -105,11 +106,17 @@ async fn position(db: &Db, reader: &Reader, seen: Option<LogPosition>) -> Result
     }
 }
 
-/// Answers by key, each with what it was made under.
-#[derive(Debug)]
+/// Answers by key, each with what it was made under, in a bounded concurrent cache.
 struct Answers<K, V> {
-    entries: Mutex<HashMap<K, Remembered<V>>>,
-    capacity: usize,
+    entries: Cache<K, Arc<Remembered<V>>>,
+}
+
+impl<K: Eq + Hash, V> std::fmt::Debug for Answers<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answers")
+            .field("remembered", &self.entries.len())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -121,35 +128,65 @@ struct Remembered<V> {
     value: V,
 }
 
-impl<K: Eq + Hash, V: Clone> Answers<K, V> {
+impl<K: Eq + Hash + Clone, V: Clone> Answers<K, V> {
     fn new(capacity: usize) -> Self {
         Answers {
-            entries: Mutex::new(HashMap::new()),
-            capacity,
+            entries: Cache::new(capacity),
         }
     }
 
     fn get(&self, key: &K, log_id: i64, roles: &[String], now: i64) -> Option<V> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
+        self.entries
             .get(key)
             .filter(|r| r.log_id == log_id && r.roles == roles && now < r.valid_until)
             .map(|r| r.value.clone())
     }
 
     fn put(&self, key: K, log_id: i64, roles: &[String], valid_until: i64, value: V) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity {
-            entries.clear();
-        }
-        entries.insert(
+        self.entries.insert(
             key,
-            Remembered {
+            Arc::new(Remembered {
                 log_id,
                 roles: roles.to_vec(),
                 valid_until,
                 value,
-            },
+            }),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(names: &[&str]) -> Vec<String> {
+        names.iter().map(|r| r.to_string()).collect()
+    }
+
+    #[test]
+    fn an_answer_is_reused_only_under_what_it_was_made_with() {
+        let answers = Answers::new(10);
+        let developer = roles(&["developer"]);
+        answers.put("u1".to_string(), 7, &developer, 1_000, 42);
+        assert_eq!(answers.get(&"u1".to_string(), 7, &developer, 999), Some(42));
+        // The log moved, the roles changed, the clock passed a due date, or another reader.
+        assert_eq!(answers.get(&"u1".to_string(), 8, &developer, 999), None);
+        assert_eq!(
+            answers.get(&"u1".to_string(), 7, &roles(&["billing_admin"]), 999),
+            None
+        );
+        assert_eq!(answers.get(&"u1".to_string(), 7, &developer, 1_000), None);
+        assert_eq!(answers.get(&"u2".to_string(), 7, &developer, 999), None);
+    }
+
+    #[test]
+    fn answers_stay_within_their_bound() {
+        let answers = Answers::new(100);
+        for n in 0..10_000 {
+            answers.put(n, 1, &[], i64::MAX, n);
+        }
+        assert!(answers.entries.len() <= 110, "{}", answers.entries.len());
+        // The newest answer is kept.
+        assert_eq!(answers.get(&9_999, 1, &[], 0), Some(9_999));
     }
 }
