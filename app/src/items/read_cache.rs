@@ -128,7 +128,7 @@ struct Remembered<V> {
     value: V,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Answers<K, V> {
+impl<K: Eq + Hash, V: Clone> Answers<K, V> {
     fn new(capacity: usize) -> Self {
         Answers {
             entries: Cache::new(capacity),

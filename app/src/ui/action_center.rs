@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::item::{ItemCard, WORKSPACES, workspace_label};
+use super::item::{ItemCard, WORKSPACES, category_name, workspace_label};
 use super::live::LiveStore;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -323,7 +323,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                     {WORKSPACES
                         .into_iter()
                         .map(|w| view! {
-                            <option value=w selected=move || workspace().as_deref() == Some(w)>{move || workspace_label(i18n, w)}</option>
+                            <option value=w selected=move || workspace().as_deref() == Some(w)>{workspace_label(i18n, w)}</option>
                         })
                         .collect_view()}
                 </select>
@@ -339,12 +339,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                             let c = *c;
                             view! {
                                 <option value=c.as_str() selected=move || category() == Some(c)>
-                                    {move || match c {
-                                        Category::Mandatory => tu_string!(i18n, mandatory),
-                                        Category::Recommended => tu_string!(i18n, recommended),
-                                        Category::Transactional => tu_string!(i18n, transactional),
-                                        Category::Promotional => tu_string!(i18n, promotional),
-                                    }}
+                                    {category_name(i18n, c)}
                                 </option>
                             }
                         })

@@ -10,25 +10,26 @@ use leptos_i18n::I18nContext;
 #[component]
 pub fn CategoryLabel(category: Category) -> impl IntoView {
     let i18n = use_i18n();
-    let (class, label) = match category {
-        Category::Mandatory => ("bg-red-50 text-red-800 ring-red-200", tu_string!(i18n, mandatory)),
-        Category::Recommended => (
-            "bg-amber-50 text-amber-900 ring-amber-200",
-            tu_string!(i18n, recommended),
-        ),
-        Category::Transactional => (
-            "bg-sky-50 text-sky-900 ring-sky-200",
-            tu_string!(i18n, transactional),
-        ),
-        Category::Promotional => (
-            "bg-violet-50 text-violet-900 ring-violet-200",
-            tu_string!(i18n, promotional),
-        ),
+    let class = match category {
+        Category::Mandatory => "bg-red-50 text-red-800 ring-red-200",
+        Category::Recommended => "bg-amber-50 text-amber-900 ring-amber-200",
+        Category::Transactional => "bg-sky-50 text-sky-900 ring-sky-200",
+        Category::Promotional => "bg-violet-50 text-violet-900 ring-violet-200",
     };
     view! {
         <span class=format!("rounded-full px-2 py-0.5 font-medium ring-1 {class}") data-testid="category">
-            {label.to_string()}
+            {category_name(i18n, category)}
         </span>
+    }
+}
+
+/// The category's name in the UI language.
+pub fn category_name(i18n: I18nContext<Locale>, category: Category) -> &'static str {
+    match category {
+        Category::Mandatory => tu_string!(i18n, mandatory),
+        Category::Recommended => tu_string!(i18n, recommended),
+        Category::Transactional => tu_string!(i18n, transactional),
+        Category::Promotional => tu_string!(i18n, promotional),
     }
 }
 
