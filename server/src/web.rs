@@ -12,8 +12,9 @@ use app::email::{Links, SigningKey, Transport, Worker};
 use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -23,7 +24,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::security::{LimitConfig, Limits, api_rate_limit, default_headers, same_origin_only};
@@ -189,11 +189,11 @@ pub fn router_with_limits(state: AppState, limits: Arc<Limits>) -> Router {
             "/api/v1",
             crate::api::router().layer(middleware::from_fn_with_state(limits, api_rate_limit)),
         )
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            response_timeout,
-        ))
-        .layer(middleware::from_fn(explain_timeout))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(timed_out))
+                .timeout(response_timeout),
+        )
         .layer(CompressionLayer::new());
     // Live streams stay outside compression: event streams are never compressed, and the
     // layer's body wrapper, sized for a brotli encoder (5.8 KB), would stay allocated for as
@@ -408,17 +408,11 @@ fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
     response
 }
 
-/// The timeout's 503 comes with no body: a person gets a sentence, a producer the API's error
-/// JSON.
-async fn explain_timeout(request: Request, next: Next) -> Response {
-    use axum::body::HttpBody;
-    let api = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if response.status() != StatusCode::SERVICE_UNAVAILABLE || response.body().size_hint().exact() != Some(0)
-    {
-        return response;
-    }
-    if api {
+/// A request that had no response within the limit (the only error the timeout layer raises
+/// over the app, whose own errors are responses): a sentence for a person, the API's error
+/// JSON for a producer.
+async fn timed_out(uri: Uri, _elapsed: tower::BoxError) -> Response {
+    if uri.path().starts_with("/api/") {
         crate::api::ApiError::timed_out().into_response()
     } else {
         (
