@@ -103,6 +103,7 @@ fn matrix() -> Vec<Row> {
             None,
             PAGE,
         ),
+        row("GET", "/bell", "/bell", None, PAGE),
         // Server functions.
         row(
             "POST",
@@ -161,6 +162,20 @@ fn matrix() -> Vec<Row> {
             ITEM_HOLDER,
         ),
         row(
+            "GET",
+            "/api/items_open",
+            "/api/items_open?item_id={item}",
+            None,
+            ITEM_HOLDER,
+        ),
+        row(
+            "POST",
+            "/api/items_archive_selected",
+            "/api/items_archive_selected",
+            Some((FORM, "item_ids%5B%5D={item}")),
+            ITEM_HOLDER,
+        ),
+        row(
             "POST",
             "/api/preferences_get",
             "/api/preferences_get",
@@ -174,6 +189,16 @@ fn matrix() -> Vec<Row> {
             Some((
                 JSON,
                 r#"{"form":{"job_function":"x","email_language":"en","notification_email":"{email}"}}"#,
+            )),
+            ANY_USER,
+        ),
+        row(
+            "POST",
+            "/api/preferences_submit",
+            "/api/preferences_submit",
+            Some((
+                FORM,
+                "job_function=x&email_language=en&notification_email={email}",
             )),
             ANY_USER,
         ),
@@ -215,6 +240,13 @@ fn matrix() -> Vec<Row> {
                 JSON,
                 r#"{"invitation":{"email":"invited-{who}@example.test","display_name":"New","roles":[]}}"#,
             )),
+            ADMIN_ONLY,
+        ),
+        row(
+            "POST",
+            "/api/admin_invite_form",
+            "/api/admin_invite_form",
+            Some((FORM, "email=form-{who}%40example.test&display_name=New")),
             ADMIN_ONLY,
         ),
         // Plain routes.

@@ -84,6 +84,29 @@ pub async fn admin_invite(invitation: Invitation) -> Result<Members, AppError> {
     Ok(members(&state.db, &admin.org_id).await?)
 }
 
+/// The invite form as a browser posts it (`roles[<role>]=on` for each role ticked); sends the
+/// browser back to the admin page, which then names who was invited.
+#[server(endpoint = "admin_invite_form")]
+pub async fn admin_invite_form(
+    email: String,
+    display_name: String,
+    roles: Option<std::collections::BTreeMap<String, String>>,
+) -> Result<(), AppError> {
+    let (state, admin) = require_admin()?;
+    let invitation = Invitation {
+        email,
+        display_name,
+        roles: roles.unwrap_or_default().into_keys().collect(),
+    };
+    let invited = invites::invite(&state.db, &state.links, &admin, &invitation).await?;
+    let url = format!(
+        "/admin?{}",
+        crate::ui::query_string(&[("invited", invited.email)])
+    );
+    leptos_axum::redirect(&url);
+    Ok(())
+}
+
 #[server(endpoint = "admin_audit")]
 pub async fn admin_audit(before: Option<i64>) -> Result<AuditPage, AppError> {
     let (state, admin) = require_admin()?;

@@ -82,6 +82,51 @@ pub async fn unarchive_item(item_id: String) -> Result<ItemView, AppError> {
     apply(item_id, super::UserAction::Unarchive).await
 }
 
+/// Opens an item's link and marks the item read on the way: the cards' title links point
+/// here, so reading is recorded without script in the page.
+#[server(endpoint = "items_open", input = server_fn::codec::GetUrl)]
+pub async fn open_item(item_id: String) -> Result<(), AppError> {
+    let item = apply(item_id, super::UserAction::Read).await?;
+    leptos_axum::redirect(item.link.as_deref().unwrap_or("/action-center"));
+    Ok(())
+}
+
+/// Most items one "Archive selected" takes.
+pub const MAX_SELECTED: usize = 100;
+
+/// Archives the items selected in a list (`item_ids[]=<id>` for each, as the list's boxes send them).
+/// Every item that can be archived is; the answer names how many could not be, and why.
+#[server(endpoint = "items_archive_selected")]
+pub async fn archive_selected(item_ids: Option<Vec<String>>) -> Result<(), AppError> {
+    let mut ids = item_ids.unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(AppError::Invalid("Select the items to archive first.".into()));
+    }
+    if ids.len() > MAX_SELECTED {
+        return Err(AppError::Invalid(format!(
+            "Select at most {MAX_SELECTED} items at once."
+        )));
+    }
+    let total = ids.len();
+    let mut refused = Vec::new();
+    for id in ids {
+        if let Err(e) = apply(id, super::UserAction::Archive).await {
+            refused.push(e);
+        }
+    }
+    match refused.len() {
+        0 => Ok(()),
+        // Nothing archived: the reason as it is (an item the user cannot see stays not found).
+        n if n == total => Err(refused.swap_remove(0)),
+        n => Err(AppError::Invalid(format!(
+            "{n} of {total} could not be archived: {}",
+            refused[0]
+        ))),
+    }
+}
+
 /// What the bell's pane shows: pending actions in bell order and the latest unread notifications.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BellPane {

@@ -102,16 +102,121 @@ pub async fn save_preferences(form: PreferencesForm) -> Result<Preferences, AppE
     .await?)
 }
 
+/// The preferences form as a browser posts it: a switch that is on is sent (`transactional=on`,
+/// `workspaces[billing]=on`), one that is off is not; the locked switches are not sent at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostedPreferences {
+    pub job_function: String,
+    pub email_language: String,
+    pub notification_email: String,
+    pub transactional: bool,
+    pub promotional: bool,
+    /// The workspaces whose switch is on.
+    pub workspaces_on: Vec<String>,
+}
+
+impl PostedPreferences {
+    /// The whole form, every switch of the workspace catalog in its posted position.
+    pub fn into_form(self, catalog: &[String]) -> PreferencesForm {
+        PreferencesForm {
+            job_function: self.job_function,
+            email_language: self.email_language,
+            notification_email: self.notification_email,
+            switches: SwitchPositions {
+                in_app: Some(true),
+                categories: [
+                    ("mandatory".to_string(), true),
+                    ("recommended".to_string(), true),
+                    ("transactional".to_string(), self.transactional),
+                    ("promotional".to_string(), self.promotional),
+                ]
+                .into(),
+                workspaces: catalog
+                    .iter()
+                    .map(|w| (w.clone(), self.workspaces_on.contains(w)))
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// Saves the form as the setup screen and My preferences post it, then sends the browser on:
+/// to the Action Center after setup, back to My preferences (saying so) otherwise.
+#[server(endpoint = "preferences_submit")]
+pub async fn submit_preferences(
+    job_function: String,
+    email_language: String,
+    notification_email: String,
+    transactional: Option<String>,
+    promotional: Option<String>,
+    workspaces: Option<std::collections::BTreeMap<String, String>>,
+    setup: Option<String>,
+) -> Result<(), AppError> {
+    let (state, user) = crate::auth::session::require_user()?;
+    let current = load(&state.db, &user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let form = PostedPreferences {
+        job_function,
+        email_language,
+        notification_email,
+        transactional: transactional.is_some(),
+        promotional: promotional.is_some(),
+        workspaces_on: workspaces.unwrap_or_default().into_keys().collect(),
+    }
+    .into_form(&current.workspaces);
+    save(
+        &state.db,
+        &state.links,
+        &user.id,
+        &user.org_id,
+        &user.email,
+        &form,
+    )
+    .await?;
+    leptos_axum::redirect(if setup.is_some() {
+        "/action-center"
+    } else {
+        "/preferences?saved=1"
+    });
+    Ok(())
+}
+
 /// Sends a new verification link to the unverified notification email.
 #[server(endpoint = "preferences_resend_verification")]
 pub async fn resend_verification() -> Result<(), AppError> {
     let (state, user) = crate::auth::session::require_user()?;
-    Ok(verification::resend(&state.db, &state.links, &user.id).await?)
+    verification::resend(&state.db, &state.links, &user.id).await?;
+    // A browser's form post goes back to My preferences, which then says the link was sent.
+    leptos_axum::redirect("/preferences?sent=1");
+    Ok(())
 }
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_posted_form_sets_every_switch_of_the_catalog() {
+        let catalog = vec!["billing".to_string(), "referrals".to_string()];
+        let form = PostedPreferences {
+            job_function: "Sales".into(),
+            email_language: "nl".into(),
+            notification_email: "a@b.c".into(),
+            transactional: true,
+            promotional: false,
+            workspaces_on: vec!["referrals".into(), "unknown".into()],
+        }
+        .into_form(&catalog);
+        assert_eq!(form.switches.in_app, Some(true));
+        assert!(form.switches.categories["mandatory"]);
+        assert!(form.switches.categories["transactional"]);
+        assert!(!form.switches.categories["promotional"]);
+        assert_eq!(
+            form.switches.workspaces,
+            [("billing".to_string(), false), ("referrals".to_string(), true)].into()
+        );
+    }
 
     #[test]
     fn basics_are_validated_and_normalised() {

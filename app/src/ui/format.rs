@@ -1,5 +1,5 @@
-//! Dates for people: in the browser, the reader's locale and time zone (via `Intl`); on the
-//! server, which knows neither, UTC until the page hydrates.
+//! Dates for people: the server, which knows neither the reader's locale nor their time zone,
+//! writes UTC; in the browser the live island rewrites each `<time data-ms>` with `Intl`.
 
 use leptos::prelude::*;
 
@@ -24,29 +24,17 @@ pub fn utc(ms: i64) -> String {
     )
 }
 
-/// The date-time in the reader's locale and time zone (browser), or UTC (server).
-pub fn local(ms: i64, locale: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-        let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-        return date.to_locale_string(locale, &options).into();
-    }
-    #[allow(unreachable_code)]
-    {
-        let _ = locale;
-        utc(ms)
-    }
+/// `YYYY-MM-DDTHH:MMZ` for a `<time datetime>` attribute.
+pub fn iso(ms: i64) -> String {
+    let utc = utc(ms);
+    format!("{}T{}Z", &utc[..10], &utc[11..16])
 }
 
-/// True once the page runs in the browser; views that differ between server and browser
-/// (like local dates) switch on it so hydration starts from what the server sent.
-pub fn hydrated() -> ReadSignal<bool> {
-    let (done, set_done) = signal(false);
-    Effect::new(move |_| set_done.set(true));
-    done
+/// A date-time as the page shows it: UTC from the server, turned into the reader's locale and
+/// time zone in the browser (by the live island, which reads `data-ms`).
+#[component]
+pub fn LocalTime(ms: i64) -> impl IntoView {
+    view! { <time datetime=iso(ms) data-ms=ms.to_string()>{utc(ms)}</time> }
 }
 
 #[cfg(test)]
@@ -59,5 +47,6 @@ mod tests {
         assert_eq!(utc(1_798_761_599_000), "2026-12-31 23:59 UTC");
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(utc(-86_400_000), "1969-12-31 00:00 UTC");
+        assert_eq!(iso(1_798_761_599_000), "2026-12-31T23:59Z");
     }
 }

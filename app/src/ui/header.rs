@@ -1,11 +1,12 @@
 //! The header on every page: the product, the language switcher, and for a signed-in user
-//! the bell with its live badge and pane, their name and sign-out.
+//! the bell with its live badge and pane, their name and sign-out. The language switcher and
+//! the bell are islands (the only parts of the UI compiled to wasm); the rest is server HTML.
 
 use leptos::html;
 use leptos::prelude::*;
 
 use super::item::{CategoryLabel, DueLabel};
-use super::live::LiveStore;
+use super::live;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
@@ -14,27 +15,26 @@ use crate::items::{get_bell_pane, item_counts};
 #[component]
 pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
-    // Resources are created here, before any Suspense decides what to show, so the server and
-    // the browser create them in the same order (hydration matches them by that order).
-    let live = LiveStore::get();
-    let open = RwSignal::new(false);
     let counts = Resource::new(|| (), |_| item_counts());
-    let pane = Resource::new(
-        move || (open.get(), live.revision.get()),
-        |(open, _)| async move { if open { Some(get_bell_pane().await) } else { None } },
-    );
-    let bell = BellState { open, counts, pane };
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3">
                 <a href="/action-center" class="text-lg font-semibold text-slate-900">{tu_string!(i18n, app_name)}</a>
                 <div class="flex items-center gap-3">
-                    <LanguageSwitcher />
+                    <LanguageSwitcher
+                        current=i18n.get_locale_untracked().as_str().to_string()
+                        label=tu_string!(i18n, language).to_string()
+                        english=tu_string!(i18n, english).to_string()
+                        dutch=tu_string!(i18n, dutch).to_string()
+                    />
                     <Suspense fallback=|| ()>
                         {move || {
                             user.get()
                                 .and_then(|u| u.ok().flatten())
-                                .map(|u| view! { <SignedIn user=u bell /> })
+                                .map(|u| {
+                                    let pending = counts.get().and_then(|c| c.ok()).map(|c| c.pending_actions);
+                                    view! { <SignedIn user=u pending /> }
+                                })
                         }}
                     </Suspense>
                 </div>
@@ -44,29 +44,20 @@ pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Int
 }
 
 /// English or Dutch. The server renders the page in the language of the `i18n_pref_locale`
-/// cookie (the first guess comes from the browser); a switch writes the cookie and reloads,
-/// so the text of the page is plain strings rather than a reactive view per string (a
-/// smaller bundle; see docs/benchmarks.md).
-#[component]
-fn LanguageSwitcher() -> impl IntoView {
-    let i18n = use_i18n();
-    let current = i18n.get_locale_untracked();
-    let on_change = move |ev: leptos::ev::Event| {
-        let locale = match event_target_value(&ev).as_str() {
-            "nl" => Locale::nl,
-            _ => Locale::en,
-        };
-        remember_language(locale);
-    };
+/// cookie (the first guess comes from the browser); a switch writes the cookie and reloads.
+/// An island: its text comes from the server as props.
+#[island]
+fn LanguageSwitcher(current: String, label: String, english: String, dutch: String) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| remember_language(&event_target_value(&ev));
     view! {
-        <label for="ui-language" class="sr-only">{tu_string!(i18n, language)}</label>
+        <label for="ui-language" class="sr-only">{label}</label>
         <select
             id="ui-language"
             on:change=on_change
             class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
         >
-            <option value="en" selected=current == Locale::en>{tu_string!(i18n, english)}</option>
-            <option value="nl" selected=current == Locale::nl>{tu_string!(i18n, dutch)}</option>
+            <option value="en" selected=current == "en">{english}</option>
+            <option value="nl" selected=current == "nl">{dutch}</option>
         </select>
     }
 }
@@ -76,7 +67,7 @@ fn LanguageSwitcher() -> impl IntoView {
 const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 
 /// Keeps the language for a year and shows the page again in it.
-fn remember_language(locale: Locale) {
+fn remember_language(locale: &str) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
@@ -88,7 +79,7 @@ fn remember_language(locale: Locale) {
         };
         let cookie = format!(
             "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
-            locale.as_str()
+            if locale == "nl" { "nl" } else { "en" }
         );
         if let Ok(document) = document().dyn_into::<web_sys::HtmlDocument>() {
             let _ = document.set_cookie(&cookie);
@@ -99,27 +90,23 @@ fn remember_language(locale: Locale) {
     let _ = locale;
 }
 
-/// The bell's state and data, owned by the header.
-#[derive(Clone, Copy)]
-struct BellState {
-    open: RwSignal<bool>,
-    counts: Resource<Result<crate::items::Counts, AppError>>,
-    pane: Resource<Option<Result<crate::items::BellPane, AppError>>>,
-}
-
 #[component]
-fn SignedIn(user: CurrentUser, bell: BellState) -> impl IntoView {
+fn SignedIn(user: CurrentUser, pending: Option<i64>) -> impl IntoView {
     let i18n = use_i18n();
-    let live = LiveStore::get();
-    // Only a signed-in page listens; the stream starts once the page is interactive.
-    Effect::new(move |_| live.start());
     let is_admin = user.roles.iter().any(|r| r == crate::admin::ADMIN_ROLE);
+    let text = BellText {
+        notifications: tu_string!(i18n, notifications).to_string(),
+        announcement: tu_string!(i18n, pending_actions_announcement).to_string(),
+        loading: tu_string!(i18n, loading).to_string(),
+        go_to_action_center: tu_string!(i18n, go_to_action_center).to_string(),
+        my_preferences: tu_string!(i18n, my_preferences).to_string(),
+    };
     view! {
         <div class="flex items-center gap-3">
             {is_admin.then(|| view! {
                 <a href="/admin" class="text-sm font-medium text-blue-800 underline">{tu_string!(i18n, admin_link)}</a>
             })}
-            <Bell state=bell />
+            <Bell pending text />
             <div class="hidden text-right leading-tight sm:block">
                 <p class="font-medium" data-testid="user-name">{user.display_name.clone()}</p>
                 <p class="text-sm text-slate-600">{format!("{} · {}", user.email, user.org_name)}</p>
@@ -136,27 +123,32 @@ fn SignedIn(user: CurrentUser, bell: BellState) -> impl IntoView {
     }
 }
 
+/// The bell's words, in the page's language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BellText {
+    notifications: String,
+    announcement: String,
+    loading: String,
+    go_to_action_center: String,
+    my_preferences: String,
+}
+
 /// The bell: a badge with the pending actions and a pane with them and the latest unread
-/// notifications. Escape closes the pane and puts focus back on the bell.
-#[component]
-fn Bell(state: BellState) -> impl IntoView {
-    let i18n = use_i18n();
-    let live = LiveStore::get();
-    let BellState {
-        open,
-        counts: initial,
-        pane,
-    } = state;
-    let button = NodeRef::<html::Button>::new();
-    let pending = move || {
-        live.counts
-            .get()
-            .or_else(|| initial.get().and_then(|r| r.ok()))
-            .map(|c| c.pending_actions)
+/// notifications (server HTML from `/bell`, fetched when it opens). Escape closes the pane
+/// and puts focus back on the bell. The island also runs the page's live stream.
+#[island]
+fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
+    let bell = live::Bell {
+        pending: RwSignal::new(pending),
+        open: RwSignal::new(false),
+        pane: NodeRef::new(),
     };
+    let open = bell.open;
+    let button = NodeRef::<html::Button>::new();
+    Effect::new(move |_| untrack(|| bell.start()));
     let close = move || {
         open.set(false);
-        if let Some(b) = button.get() {
+        if let Some(b) = button.get_untracked() {
             let _ = b.focus();
         }
     };
@@ -166,64 +158,88 @@ fn Bell(state: BellState) -> impl IntoView {
             close();
         }
     };
+    let toggle = move |_| {
+        let now_open = !open.get_untracked();
+        open.set(now_open);
+        if now_open {
+            bell.load_pane();
+        }
+    };
+    let BellText {
+        notifications,
+        announcement,
+        loading,
+        go_to_action_center,
+        my_preferences,
+    } = text;
+    let badge = move || {
+        bell.pending.get().filter(|n| *n > 0).map(|n| {
+            view! {
+                <span
+                    data-testid="badge"
+                    aria-hidden="true"
+                    class="absolute -right-0.5 -top-0.5 min-w-5 rounded-full bg-red-700 px-1.5 text-center text-xs font-semibold leading-5 text-white"
+                >
+                    {n}
+                </span>
+            }
+        })
+    };
     view! {
         <div class="relative" on:keydown=on_keydown>
             <button
                 type="button"
                 node_ref=button
-                aria-label=tu_string!(i18n, notifications)
+                aria-label=notifications.clone()
                 aria-expanded=move || open.get().to_string()
                 aria-controls="bell-pane"
-                on:click=move |_| open.update(|o| *o = !*o)
+                on:click=toggle
                 class="relative rounded-full p-2 text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
             >
                 <svg aria-hidden="true" viewBox="0 0 24 24" class="h-6 w-6" fill="none" stroke="currentColor" stroke-width="1.8">
                     <path d="M15 17h5l-1.4-1.4A2 2 0 0 1 18 14.2V11a6 6 0 1 0-12 0v3.2c0 .5-.2 1-.6 1.4L4 17h5m6 0a3 3 0 1 1-6 0m6 0H9" />
                 </svg>
-                {move || {
-                        pending()
-                            .filter(|n| *n > 0)
-                            .map(|n| {
-                                view! {
-                                    <span
-                                        data-testid="badge"
-                                        aria-hidden="true"
-                                        class="absolute -right-0.5 -top-0.5 min-w-5 rounded-full bg-red-700 px-1.5 text-center text-xs font-semibold leading-5 text-white"
-                                    >
-                                        {n}
-                                    </span>
-                                }
-                            })
-                    }}
+                {badge}
             </button>
             <p class="sr-only" role="status" aria-live="polite" data-testid="badge-announcement">
-                {move || pending().map(|n| format!("{n} {}", tu_string!(i18n, pending_actions_announcement)))}
+                {move || bell.pending.get().map(|n| format!("{n} {announcement}"))}
             </p>
-            <Show when=move || open.get()>
-                // A click outside the pane closes it.
-                <div class="fixed inset-0 z-10" aria-hidden="true" on:click=move |_| open.set(false)></div>
-                <div
-                    id="bell-pane"
-                    role="region"
-                    aria-label=tu_string!(i18n, notifications)
-                    class="absolute right-0 z-20 mt-2 w-[min(24rem,calc(100vw-2rem))] rounded-lg border border-slate-200 bg-white p-4 shadow-lg"
-                >
-                    <Transition fallback=move || view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }>
-                        {move || pane.get().flatten().map(|p| match p {
-                            Ok(p) => view! { <BellPaneContent actions=p.actions notifications=p.notifications /> }.into_any(),
-                            Err(e) => view! { <p role="alert" class="text-sm text-red-800">{e.to_string()}</p> }.into_any(),
-                        })}
-                    </Transition>
-                    <div class="mt-4 flex flex-wrap gap-3 border-t border-slate-200 pt-3 text-sm">
-                        <a href="/action-center" class="font-medium text-blue-800 underline" on:click=move |_| open.set(false)>
-                            {tu_string!(i18n, go_to_action_center)}
-                        </a>
-                        <a href="/preferences" class="font-medium text-blue-800 underline" on:click=move |_| open.set(false)>
-                            {tu_string!(i18n, my_preferences)}
-                        </a>
-                    </div>
+            // A click outside the pane closes it.
+            <div class="fixed inset-0 z-10" aria-hidden="true" hidden=move || !open.get() on:click=move |_| open.set(false)></div>
+            <div
+                id="bell-pane"
+                role="region"
+                aria-label=notifications
+                hidden=move || !open.get()
+                class="absolute right-0 z-20 mt-2 w-[min(24rem,calc(100vw-2rem))] rounded-lg border border-slate-200 bg-white p-4 shadow-lg"
+            >
+                <div id="bell-pane-content" node_ref=bell.pane>
+                    <p class="text-sm text-slate-600">{loading}</p>
                 </div>
-            </Show>
+                <div class="mt-4 flex flex-wrap gap-3 border-t border-slate-200 pt-3 text-sm">
+                    <a href="/action-center" class="font-medium text-blue-800 underline">{go_to_action_center}</a>
+                    <a href="/preferences" class="font-medium text-blue-800 underline">{my_preferences}</a>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The bell pane's content as a page of its own: the bell fetches it when it opens.
+#[component]
+pub fn BellPanePage() -> impl IntoView {
+    let pane = Resource::new(|| (), |_| get_bell_pane());
+    view! {
+        <div id=live::BELL_PANE_PAGE>
+            <Suspense fallback=|| ()>
+                {move || pane.get().map(|p| match p {
+                    Ok(p) => view! { <BellPaneContent actions=p.actions notifications=p.notifications /> }.into_any(),
+                    Err(e) => {
+                        super::respond_with(&e);
+                        view! { <p role="alert" class="text-sm text-red-800">{e.to_string()}</p> }.into_any()
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }

@@ -1,11 +1,13 @@
 //! How one item looks: its title as a heading, category, workspace, due date and state.
+//! Server HTML: nothing here is compiled into the browser bundle.
 
 use leptos::prelude::*;
 
 use super::format;
 use crate::i18n::*;
-use crate::items::{Category, DueState, ItemView, Status};
+use crate::items::{ArchiveItem, Category, DueState, ItemView, OpenItem, Status, UnarchiveItem};
 use leptos_i18n::I18nContext;
+use server_fn::ServerFn;
 
 #[component]
 pub fn CategoryLabel(category: Category) -> impl IntoView {
@@ -61,90 +63,85 @@ pub const WORKSPACES: [&str; 7] = [
 #[component]
 pub fn DueLabel(item: ItemView) -> impl IntoView {
     let i18n = use_i18n();
-    let hydrated = format::hydrated();
-    let due_at = item.due_at;
     let state = item.due_state(crate::items::now());
     let status = item.status;
-    due_at.map(|ms| {
-        let date = move || {
-            if hydrated.get() { format::local(ms, i18n.get_locale_untracked().as_str()) } else { format::utc(ms) }
-        };
+    item.due_at.map(|ms| {
         view! {
-            <span class="text-slate-700">
-                {move || format!("{} {}", tu_string!(i18n, due), date())}
-            </span>
+            <span class="text-slate-700">{tu_string!(i18n, due)} " " <format::LocalTime ms /></span>
             {match (status, state) {
-                (Status::Completed, _) => Some(view! { <span class="font-medium text-green-800">{tu_string!(i18n, completed).to_string()}</span> }.into_any()),
-                (Status::Cancelled, _) => Some(view! { <span class="font-medium text-slate-600">{tu_string!(i18n, cancelled).to_string()}</span> }.into_any()),
-                (_, Some(DueState::Overdue)) => Some(view! { <span class="rounded bg-red-700 px-1.5 font-semibold text-white" data-testid="overdue">{tu_string!(i18n, overdue).to_string()}</span> }.into_any()),
-                (_, Some(DueState::DueSoon)) => Some(view! { <span class="rounded bg-amber-100 px-1.5 font-semibold text-amber-900">{tu_string!(i18n, due_soon).to_string()}</span> }.into_any()),
+                (Status::Completed, _) => Some(view! { <span class="font-medium text-green-800">{tu_string!(i18n, completed)}</span> }.into_any()),
+                (Status::Cancelled, _) => Some(view! { <span class="font-medium text-slate-600">{tu_string!(i18n, cancelled)}</span> }.into_any()),
+                (_, Some(DueState::Overdue)) => Some(view! { <span class="rounded bg-red-700 px-1.5 font-semibold text-white" data-testid="overdue">{tu_string!(i18n, overdue)}</span> }.into_any()),
+                (_, Some(DueState::DueSoon)) => Some(view! { <span class="rounded bg-amber-100 px-1.5 font-semibold text-amber-900">{tu_string!(i18n, due_soon)}</span> }.into_any()),
                 _ => None,
             }}
         }
     })
 }
 
-/// One item in a list. `on_archive` / `on_unarchive` are offered where allowed; `selected`
-/// is the bulk selection (archivable items only).
+/// What an item card offers besides its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardControls {
+    /// Read only (the overview).
+    None,
+    /// Archive where allowed, and a box to select it for "Archive selected".
+    Archive,
+    /// Unarchive (the Archived view).
+    Unarchive,
+}
+
+/// The form that "Archive selected" submits; each card's selection box belongs to it.
+pub const BULK_ARCHIVE_FORM: &str = "bulk-archive";
+
+/// One item. Its buttons are plain forms posting to the item server functions, which send the
+/// browser back to the page it came from; opening its link marks it read on the way.
 #[component]
-pub fn ItemCard(
-    item: ItemView,
-    #[prop(optional)] on_archive: Option<Callback<ItemView>>,
-    #[prop(optional)] on_unarchive: Option<Callback<ItemView>>,
-    #[prop(optional)] selected: Option<RwSignal<std::collections::BTreeSet<String>>>,
-    #[prop(optional)] on_open: Option<Callback<ItemView>>,
-) -> impl IntoView {
+pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>) -> impl IntoView {
     let i18n = use_i18n();
+    let controls = controls.unwrap_or(CardControls::None);
     let heading_id = format!("item-{}", item.id);
     let archivable = item.can_be_archived() && !item.archived;
-    let id = item.id.clone();
-    let title = item.title.clone();
-    let select = selected.filter(|_| archivable).map(|selected| {
-        let id_check = id.clone();
-        let id_toggle = id.clone();
+    let select = (controls == CardControls::Archive && archivable).then(|| {
         view! {
             <input
                 type="checkbox"
+                form=BULK_ARCHIVE_FORM
+                name="item_ids[]"
+                value=item.id.clone()
                 class="mt-1 h-4 w-4 rounded border-slate-400"
-                aria-label=move || format!("{} {}", tu_string!(i18n, select_item), title)
-                prop:checked=move || selected.with(|s| s.contains(&id_check))
-                on:change=move |_| selected.update(|s| {
-                    if !s.remove(&id_toggle) {
-                        s.insert(id_toggle.clone());
-                    }
-                })
+                aria-label=format!("{} {}", tu_string!(i18n, select_item), item.title)
             />
         }
     });
-    let archive = on_archive.filter(|_| archivable).map(|cb| {
-        view! { <ItemButton item=item.clone() on_press=cb>{tu_string!(i18n, archive)}</ItemButton> }
-    });
-    let unarchive = on_unarchive.filter(|_| item.archived).map(|cb| {
-        view! { <ItemButton item=item.clone() on_press=cb>{tu_string!(i18n, unarchive)}</ItemButton> }
-    });
-    // One optional slot, not two adjacent empty ones: an item shows Archive or Unarchive or neither.
-    let buttons = archive
-        .map(IntoAny::into_any)
-        .or_else(|| unarchive.map(IntoAny::into_any));
-    let title_view = match item.link.clone() {
-        Some(href) => {
-            let opened = item.clone();
-            view! {
-                <a href=href class="hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600" on:click=move |_| {
-                    if let Some(cb) = on_open {
-                        cb.run(opened.clone());
-                    }
-                }>
-                    {item.title.clone()}
-                </a>
-            }
-            .into_any()
+    let button = match controls {
+        CardControls::Archive if archivable => Some((ArchiveItem::url(), tu_string!(i18n, archive))),
+        CardControls::Unarchive if item.archived => Some((UnarchiveItem::url(), tu_string!(i18n, unarchive))),
+        _ => None,
+    }
+    .map(|(action, label)| {
+        view! {
+            <form method="post" action=action class="flex shrink-0 gap-2">
+                <input type="hidden" name="item_id" value=item.id.clone() />
+                <button
+                    type="submit"
+                    class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
+                >
+                    {label}
+                </button>
+            </form>
         }
-        None => item.title.clone().into_any(),
-    };
-    let unread = (!item.read && item.kind == crate::items::Kind::Notification).then(|| {
-        view! { <span class="font-medium text-blue-800">{tu_string!(i18n, unread).to_string()}</span> }
     });
+    let title_view = match item.link.is_some() {
+        true => view! {
+            <a href=format!("{}?item_id={}", OpenItem::url(), item.id) class="hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
+                {item.title.clone()}
+            </a>
+        }
+        .into_any(),
+        false => item.title.clone().into_any(),
+    };
+    let unread = (!item.read && item.kind == crate::items::Kind::Notification)
+        .then(|| view! { <span class="font-medium text-blue-800">{tu_string!(i18n, unread)}</span> });
     let workspace = workspace_label(i18n, &item.workspace);
     let labelled_by = heading_id.clone();
     view! {
@@ -161,22 +158,8 @@ pub fn ItemCard(
                         {unread}
                     </div>
                 </div>
-                {buttons.map(|b| view! { <div class="flex shrink-0 gap-2">{b}</div> })}
+                {button}
             </div>
         </article>
-    }
-}
-
-/// A button on an item card that hands the item to `on_press`.
-#[component]
-fn ItemButton(item: ItemView, on_press: Callback<ItemView>, children: Children) -> impl IntoView {
-    view! {
-        <button
-            type="button"
-            on:click=move |_| on_press.run(item.clone())
-            class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
-        >
-            {children()}
-        </button>
     }
 }

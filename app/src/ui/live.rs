@@ -1,77 +1,89 @@
-//! The browser side of live updates: a reactive store fed by the event stream. The browser's
-//! EventSource resumes with `Last-Event-ID` on its own; when the stream keeps failing the store
-//! reconnects with backoff and, meanwhile, polls the counts.
+//! The browser side of live updates, run by the bell island: the badge follows the event
+//! stream, and when the user's items change the page's live regions (the list, the overview)
+//! and the open bell pane are fetched again as server HTML and swapped in. The browser's
+//! EventSource resumes with `Last-Event-ID` on its own; when the stream keeps failing the
+//! island reconnects with backoff and, meanwhile, polls the counts.
+//!
+//! Everything here runs in the browser only; on the server the bell renders what it was given.
 
+use leptos::html;
 use leptos::prelude::*;
 
-use crate::items::Counts;
-#[cfg(feature = "hydrate")]
-use crate::live::{Change, LiveMessage};
+/// The attribute of an element whose content the live island refreshes from the server; it
+/// needs an id, the same on every render of the page.
+pub const LIVE_REGION: &str = "data-live-region";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Connection {
-    Connecting,
-    Live,
-    Polling,
+/// The id of the note shown while live updates fall back to polling.
+pub const POLLING_NOTICE: &str = "live-polling";
+
+/// The id of the bell pane's content on the bell page (`/bell`), which the bell fetches. (That
+/// page has a bell in its header too, whose content slot has another id.)
+pub const BELL_PANE_PAGE: &str = "bell-pane-page";
+
+/// What the bell island shares with the stream.
+#[derive(Clone, Copy)]
+pub struct Bell {
+    /// The pending-action count on the badge; `None` until known.
+    pub pending: RwSignal<Option<i64>>,
+    pub open: RwSignal<bool>,
+    /// Where the pane's content goes.
+    pub pane: NodeRef<html::Div>,
 }
 
-/// What the page knows live: the user's counts and a revision that moves when items changed.
-#[derive(Debug, Clone, Copy)]
-pub struct LiveStore {
-    /// The latest counts from the server; `None` until the first message.
-    pub counts: RwSignal<Option<Counts>>,
-    /// Moves whenever the user's items changed, so lists know to refetch.
-    pub revision: RwSignal<u64>,
-    pub connection: RwSignal<Connection>,
-}
-
-impl LiveStore {
-    pub fn provide() -> LiveStore {
-        let store = LiveStore {
-            counts: RwSignal::new(None),
-            revision: RwSignal::new(0),
-            connection: RwSignal::new(Connection::Connecting),
-        };
-        provide_context(store);
-        store
-    }
-
-    pub fn get() -> LiveStore {
-        use_context::<LiveStore>().unwrap_or_else(LiveStore::provide)
-    }
-
-    /// Opens the stream (in the browser; nothing happens on the server).
+impl Bell {
+    /// Opens the stream and puts dates in the reader's locale (in the browser; nothing
+    /// happens on the server).
     pub fn start(self) {
         #[cfg(feature = "hydrate")]
-        client::start(self);
+        {
+            client::localize_dates();
+            client::start(self);
+        }
     }
 
-    #[cfg(feature = "hydrate")]
-    fn apply(&self, msg: LiveMessage) {
-        self.counts.set(Some(msg.counts));
-        if !msg.changes.is_empty() {
-            self.revision.update(|r| *r += 1);
-        }
+    /// Loads the pane's content from the server.
+    pub fn load_pane(self) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(client::load_pane(self));
     }
 }
 
 #[cfg(feature = "hydrate")]
 mod client {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
     use gloo_timers::callback::{Interval, Timeout};
-    use leptos::prelude::Set;
+    use leptos::prelude::{GetUntracked, Set, document, window};
+    use serde::Deserialize;
+    use serde::de::IgnoredAny;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
-    use web_sys::{EventSource, MessageEvent};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{
+        Document, DomParser, Element, EventSource, MessageEvent, RequestCache, RequestInit, Response,
+    };
 
-    use super::{Change, Connection, LiveMessage, LiveStore};
+    use super::{BELL_PANE_PAGE, Bell, LIVE_REGION, POLLING_NOTICE};
 
     const POLL_MS: u32 = 10_000;
     const MAX_BACKOFF_MS: u32 = 30_000;
-    /// Consecutive errors after which the store stops trusting the browser's own retries.
+    /// Consecutive errors after which the island stops trusting the browser's own retries.
     const FAILURES_BEFORE_FALLBACK: u32 = 3;
+
+    /// The part of a live message the browser needs: the badge count, and whether anything
+    /// changed (the changes themselves are skipped unread; the server HTML shows them).
+    #[derive(Deserialize)]
+    struct Pushed {
+        counts: PushedCounts,
+        #[serde(default)]
+        changes: Vec<IgnoredAny>,
+    }
+
+    #[derive(Deserialize)]
+    struct PushedCounts {
+        pending_actions: i64,
+    }
 
     #[derive(Default)]
     struct Link {
@@ -84,17 +96,17 @@ mod client {
         handlers: Vec<Box<dyn std::any::Any>>,
     }
 
-    pub fn start(store: LiveStore) {
-        open(store, Rc::new(RefCell::new(Link::default())));
+    pub fn start(bell: Bell) {
+        open(bell, Rc::new(RefCell::new(Link::default())));
     }
 
-    fn open(store: LiveStore, link: Rc<RefCell<Link>>) {
+    fn open(bell: Bell, link: Rc<RefCell<Link>>) {
         let url = match &link.borrow().last_id {
             Some(id) => format!("/api/live?last_event_id={id}"),
             None => "/api/live".to_string(),
         };
         let Ok(source) = EventSource::new(&url) else {
-            fail(store, link);
+            fail(bell, link);
             return;
         };
         let on_message = {
@@ -107,9 +119,12 @@ mod client {
                 if let Some(msg) = ev
                     .data()
                     .as_string()
-                    .and_then(|t| serde_json::from_str::<LiveMessage>(&t).ok())
+                    .and_then(|t| serde_json::from_str::<Pushed>(&t).ok())
                 {
-                    store.apply(msg);
+                    bell.pending.set(Some(msg.counts.pending_actions));
+                    if !msg.changes.is_empty() {
+                        refresh(bell);
+                    }
                 }
             })
         };
@@ -119,7 +134,7 @@ mod client {
                 let mut l = link.borrow_mut();
                 l.failures = 0;
                 l.poller = None;
-                store.connection.set(Connection::Live);
+                show_polling(false);
             })
         };
         let on_error = {
@@ -132,9 +147,7 @@ mod client {
                     l.failures
                 };
                 if source.ready_state() == EventSource::CLOSED || failures >= FAILURES_BEFORE_FALLBACK {
-                    fail(store, link.clone());
-                } else {
-                    store.connection.set(Connection::Connecting);
+                    fail(bell, link.clone());
                 }
             })
         };
@@ -147,29 +160,144 @@ mod client {
     }
 
     /// Closes the failing stream, falls back to polling, and schedules a reconnect with backoff.
-    fn fail(store: LiveStore, link: Rc<RefCell<Link>>) {
+    fn fail(bell: Bell, link: Rc<RefCell<Link>>) {
         let mut l = link.borrow_mut();
         if let Some(source) = l.source.take() {
             source.close();
         }
         if l.poller.is_none() {
-            store.connection.set(Connection::Polling);
-            l.poller = Some(Interval::new(POLL_MS, move || poll(store)));
-            poll(store);
+            show_polling(true);
+            l.poller = Some(Interval::new(POLL_MS, move || poll(bell)));
+            poll(bell);
         }
         let delay = (1_000u32 << l.failures.min(5)).min(MAX_BACKOFF_MS);
         let again = link.clone();
-        l.retry = Some(Timeout::new(delay, move || open(store, again)));
+        l.retry = Some(Timeout::new(delay, move || open(bell, again)));
     }
 
-    fn poll(store: LiveStore) {
+    fn poll(bell: Bell) {
         leptos::task::spawn_local(async move {
             if let Ok(counts) = crate::items::item_counts().await {
-                store.apply(LiveMessage {
-                    changes: vec![Change::Resync],
-                    counts,
-                });
+                bell.pending.set(Some(counts.pending_actions));
+                refresh(bell);
             }
         });
+    }
+
+    fn show_polling(polling: bool) {
+        if let Some(notice) = document().get_element_by_id(POLLING_NOTICE) {
+            let _ = notice.toggle_attribute_with_force("hidden", !polling);
+        }
+    }
+
+    thread_local! {
+        /// A refresh is running; and whether another was asked for meanwhile.
+        static REFRESHING: Cell<(bool, bool)> = const { Cell::new((false, false)) };
+    }
+
+    /// Fetches the page again and swaps in its live regions (and the open pane), one refresh
+    /// at a time: changes that arrive during one make one more after it.
+    fn refresh(bell: Bell) {
+        let (running, _) = REFRESHING.get();
+        REFRESHING.set((true, running));
+        if running {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            loop {
+                refresh_regions().await;
+                if bell.open.get_untracked() {
+                    load_pane(bell).await;
+                }
+                let (_, again) = REFRESHING.get();
+                REFRESHING.set((again, false));
+                if !again {
+                    break;
+                }
+            }
+        });
+    }
+
+    async fn refresh_regions() {
+        let regions = document().query_selector_all(&format!("[{LIVE_REGION}]"));
+        let Ok(regions) = regions else { return };
+        if regions.length() == 0 {
+            return;
+        }
+        let Ok(href) = window().location().href() else {
+            return;
+        };
+        let Some(fresh) = fetch_document(&href).await else {
+            return;
+        };
+        for i in 0..regions.length() {
+            let Some(region) = regions.get(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            if let Some(new) = fresh.get_element_by_id(&region.id()) {
+                region.set_inner_html(&new.inner_html());
+            }
+        }
+        localize_dates();
+    }
+
+    pub async fn load_pane(bell: Bell) {
+        let Some(fresh) = fetch_document("/bell").await else {
+            return;
+        };
+        if let (Some(pane), Some(content)) =
+            (bell.pane.get_untracked(), fresh.get_element_by_id(BELL_PANE_PAGE))
+        {
+            pane.set_inner_html(&content.inner_html());
+            localize_dates();
+        }
+    }
+
+    /// A page of this site as a document, parsed but inert (its scripts never run).
+    async fn fetch_document(url: &str) -> Option<Document> {
+        let init = RequestInit::new();
+        init.set_cache(RequestCache::NoStore);
+        let response: Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        if !response.ok() {
+            return None;
+        }
+        let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+        DomParser::new()
+            .ok()?
+            .parse_from_string(&text, web_sys::SupportedType::TextHtml)
+            .ok()
+    }
+
+    /// Rewrites every `<time data-ms>` in the page language and the reader's time zone.
+    pub fn localize_dates() {
+        let lang = document()
+            .document_element()
+            .map(|e| e.get_attribute("lang").unwrap_or_default())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "en".into());
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+        let Ok(times) = document().query_selector_all("time[data-ms]") else {
+            return;
+        };
+        for i in 0..times.length() {
+            let Some(time) = times.get(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            let Some(ms) = time
+                .get_attribute("data-ms")
+                .and_then(|ms| ms.parse::<f64>().ok())
+            else {
+                continue;
+            };
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+            let text: String = date.to_locale_string(&lang, &options).into();
+            time.set_text_content(Some(&text));
+        }
     }
 }

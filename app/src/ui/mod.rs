@@ -1,4 +1,6 @@
-//! The pages and the frame around them.
+//! The pages and the frame around them, rendered on the server. Only the islands (the bell
+//! with the live stream, the language switcher) run in the browser; forms post to server
+//! functions, which send the browser back to the page (with the error, if any, in the URL).
 
 mod action_center;
 mod admin;
@@ -45,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -58,7 +60,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    live::LiveStore::provide();
     let user = Resource::new(|| (), |_| get_current_user());
     view! {
         <Stylesheet id="leptos" href="/pkg/action-center.css" />
@@ -68,15 +69,16 @@ pub fn App() -> impl IntoView {
                 <header::Header user />
                 <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
                     <Routes fallback=|| view! { <NotFound /> }>
-                        // Pages render whole (SsrMode::Async): the HTML carries every resource
-                        // the page needs, so hydration never races a streamed chunk.
+                        // Pages render whole (SsrMode::Async): the live island swaps in parts of
+                        // them, and a page that streams would not have them yet.
                         <Route path=path!("/") view=|| view! { <Redirect path="/action-center" /> } />
                         <Route path=path!("/sign-in") view=sign_in::SignIn ssr=SsrMode::Async />
-                        <Route path=path!("/setup") view=move || view! { <setup::Setup user /> } ssr=SsrMode::Async />
+                        <Route path=path!("/setup") view=setup::Setup ssr=SsrMode::Async />
                         <Route path=path!("/preferences") view=setup::PreferencesPage ssr=SsrMode::Async />
+                        <Route path=path!("/bell") view=header::BellPanePage ssr=SsrMode::Async />
                         <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/audit") view=admin::AuditTrailPage ssr=SsrMode::Async />
-                        <ParentRoute path=path!("/action-center") view=move || view! { <ActionCenter user /> } ssr=SsrMode::Async>
+                        <ParentRoute path=path!("/action-center") view=ActionCenter ssr=SsrMode::Async>
                             <Route path=path!("") view=Overview ssr=SsrMode::Async />
                             <Route path=path!("actions") view=|| view! { <ItemList kind=ListKind::Actions /> } ssr=SsrMode::Async />
                             <Route path=path!("notifications") view=|| view! { <ItemList kind=ListKind::Notifications /> } ssr=SsrMode::Async />
@@ -102,6 +104,27 @@ pub(crate) fn respond_with(err: &crate::error::AppError) {
     let _ = err;
 }
 
+/// `k=v&k=v` with the values percent-encoded (cursors and workspace ids are plain, but a URL
+/// is no place to trust that).
+pub fn query_string(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let v: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[component]
 fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
@@ -116,5 +139,18 @@ fn NotFound() -> impl IntoView {
         <p class="mt-2">
             <a class="text-blue-800 underline" href="/action-center">{tu_string!(i18n, back_home)}</a>
         </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_are_encoded() {
+        assert_eq!(
+            query_string(&[("workspace", "billing".into()), ("cursor", "a b&c=d".into())]),
+            "workspace=billing&cursor=a%20b%26c%3Dd"
+        );
     }
 }

@@ -2,15 +2,13 @@
 //! notification email, with what cannot be turned off explained.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::use_query_map;
+use server_fn::ServerFn;
 
 use super::item::workspace_label;
-use crate::auth::CurrentUser;
-use crate::error::AppError;
 use crate::i18n::*;
 use crate::preferences::{
-    EMAIL_LANGUAGES, Preferences, PreferencesForm, ResendVerification, SavePreferences, SwitchPositions,
-    get_preferences,
+    EMAIL_LANGUAGES, Preferences, ResendVerification, SubmitPreferences, get_preferences,
 };
 use leptos_i18n::I18nContext;
 
@@ -22,16 +20,8 @@ pub enum FormMode {
 }
 
 #[component]
-pub fn Setup(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
+pub fn Setup() -> impl IntoView {
     let i18n = use_i18n();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(Some(u))) = user.get()
-            && u.setup_completed
-        {
-            navigate("/action-center", Default::default());
-        }
-    });
     view! {
         <section class="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h1 class="text-2xl font-semibold">{tu_string!(i18n, setup_title)}</h1>
@@ -70,10 +60,9 @@ fn language_name(i18n: I18nContext<Locale>, tag: &str) -> String {
 
 #[component]
 fn PreferencesForm(mode: FormMode) -> impl IntoView {
-    let i18n = use_i18n();
     let prefs = Resource::new(|| (), |_| get_preferences());
     view! {
-        <Suspense fallback=move || view! { <p class="mt-4">{tu_string!(i18n, loading)}</p> }>
+        <Suspense fallback=|| ()>
             {move || prefs.get().map(|p| match p {
                 Err(e) => view! { <p role="alert" class="mt-4 text-red-800">{e.to_string()}</p> }.into_any(),
                 Ok(p) => view! { <PreferencesFields mode prefs=p /> }.into_any(),
@@ -84,141 +73,102 @@ fn PreferencesForm(mode: FormMode) -> impl IntoView {
 
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 focus:border-blue-600 focus:outline-none focus:ring-2 focus:ring-blue-600";
 
-/// The form itself, its fields held in signals and sent whole as JSON on Save.
+/// The form itself: a plain form posting to `submit_preferences`, which answers with the page
+/// again (saying it saved, or with the reason it did not in the URL).
 #[component]
 fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
     let i18n = use_i18n();
-    let save = ServerAction::<SavePreferences>::new();
-    let resend = ServerAction::<ResendVerification>::new();
-    let job = RwSignal::new(prefs.job_function.clone());
-    let language = RwSignal::new(prefs.email_language.clone());
-    let email = RwSignal::new(prefs.notification_email.clone());
-    let transactional = RwSignal::new(prefs.email.transactional);
-    let promotional = RwSignal::new(prefs.email.promotional);
-    let workspaces_off = RwSignal::new(prefs.email.workspaces_off.clone());
-    let current = RwSignal::new(prefs.clone());
-    Effect::new(move |_| {
-        if let Some(Ok(saved)) = save.value().get() {
-            current.set(saved);
-            // After setup the whole page reloads, so every part of it sees the completed setup.
-            if mode == FormMode::Setup {
-                #[cfg(feature = "hydrate")]
-                {
-                    let _ = window().location().set_href("/action-center");
-                }
-            }
-        }
-    });
-    let workspaces = prefs.workspaces.clone();
-    let on_submit = {
-        let workspaces = workspaces.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let off = workspaces_off.get_untracked();
-            let form = PreferencesForm {
-                job_function: job.get_untracked(),
-                email_language: language.get_untracked(),
-                notification_email: email.get_untracked(),
-                switches: SwitchPositions {
-                    in_app: Some(true),
-                    categories: [
-                        ("mandatory".to_string(), true),
-                        ("recommended".to_string(), true),
-                        ("transactional".to_string(), transactional.get_untracked()),
-                        ("promotional".to_string(), promotional.get_untracked()),
-                    ]
-                    .into(),
-                    workspaces: workspaces.iter().map(|w| (w.clone(), !off.contains(w))).collect(),
-                },
-            };
-            save.dispatch(SavePreferences { form });
-        }
+    let query = use_query_map().get_untracked();
+    let refused = [
+        ServerAction::<SubmitPreferences>::new()
+            .value()
+            .get_untracked()
+            .and_then(|r| r.err()),
+        ServerAction::<ResendVerification>::new()
+            .value()
+            .get_untracked()
+            .and_then(|r| r.err()),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    let saved = query.get("saved").is_some() && refused.is_none() && mode == FormMode::Preferences;
+    let sent = query.get("sent").is_some() && refused.is_none();
+    let verified = prefs.notification_email_verified;
+    let help = if verified {
+        tu_string!(i18n, notification_email_help).to_string()
+    } else {
+        format!(
+            "{} {}. {} {}.",
+            tu_string!(i18n, verification_pending_prefix),
+            prefs.notification_email,
+            tu_string!(i18n, verification_pending_suffix),
+            prefs.sign_in_email
+        )
     };
-    let verified = move || current.with(|p| p.notification_email_verified);
+    let language = prefs.email_language.clone();
+    let off = prefs.email.workspaces_off.clone();
     view! {
-        <form on:submit=on_submit class="mt-6 space-y-6" novalidate>
+        // The resend button sits in the form below but submits this one (forms do not nest).
+        <form id="resend-verification" method="post" action=ResendVerification::url()></form>
+        <form method="post" action=SubmitPreferences::url() class="mt-6 space-y-6">
+            {(mode == FormMode::Setup).then(|| view! { <input type="hidden" name="setup" value="1" /> })}
             <div>
                 <label for="job_function" class="block text-sm font-medium">{tu_string!(i18n, job_function)}</label>
-                <input id="job_function" type="text" maxlength="100" class=INPUT
-                    value=prefs.job_function.clone() on:input=move |ev| job.set(event_target_value(&ev)) />
+                <input id="job_function" name="job_function" type="text" maxlength="100" class=INPUT value=prefs.job_function.clone() />
             </div>
             <div>
                 <label for="email_language" class="block text-sm font-medium">{tu_string!(i18n, email_language)}</label>
-                <select id="email_language" class=INPUT on:change=move |ev| language.set(event_target_value(&ev))>
+                <select id="email_language" name="email_language" class=INPUT>
                     {EMAIL_LANGUAGES
                         .into_iter()
-                        .map(|tag| view! { <option value=tag selected=move || language.get() == tag>{language_name(i18n, tag)}</option> })
+                        .map(|tag| view! { <option value=tag selected=language == tag>{language_name(i18n, tag)}</option> })
                         .collect_view()}
                 </select>
             </div>
             <div>
                 <label for="notification_email" class="block text-sm font-medium">{tu_string!(i18n, notification_email)}</label>
-                <input id="notification_email" type="email" required class=INPUT aria-describedby="notification_email_help"
-                    value=prefs.notification_email.clone() on:input=move |ev| email.set(event_target_value(&ev)) />
+                <input id="notification_email" name="notification_email" type="email" required maxlength="254" class=INPUT
+                    aria-describedby="notification_email_help" value=prefs.notification_email.clone() />
                 <div id="notification_email_help" class="mt-1 text-sm text-slate-600">
-                    <span data-testid="verification" class=move || if verified() { "font-medium text-green-800" } else { "font-medium text-amber-800" }>
-                        {move || if verified() { tu_string!(i18n, verified) } else { tu_string!(i18n, unverified) }}
+                    <span data-testid="verification" class=if verified { "font-medium text-green-800" } else { "font-medium text-amber-800" }>
+                        {if verified { tu_string!(i18n, verified) } else { tu_string!(i18n, unverified) }}
                     </span>
                     " · "
-                    {move || if verified() {
-                        tu_string!(i18n, notification_email_help).to_string()
-                    } else {
-                        current.with(|p| format!(
-                            "{} {}. {} {}.",
-                            tu_string!(i18n, verification_pending_prefix),
-                            p.notification_email,
-                            tu_string!(i18n, verification_pending_suffix),
-                            p.sign_in_email
-                        ))
-                    }}
+                    {help}
                 </div>
-                <Show when=move || !verified()>
-                    <button type="button" on:click=move |_| { resend.dispatch(ResendVerification {}); }
-                        disabled=move || resend.pending().get()
+                {(!verified).then(|| view! {
+                    <button type="submit" form="resend-verification"
                         class="mt-2 rounded-md border border-blue-700 px-3 py-1.5 text-sm font-medium text-blue-800 hover:bg-blue-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
                         {tu_string!(i18n, send_verification)}
                     </button>
-                    {move || resend.value().get().map(|r| match r {
-                        Ok(()) => view! { <p role="status" class="mt-1 text-sm text-green-800">{tu_string!(i18n, verification_sent)}</p> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="mt-1 text-sm text-red-800">{e.to_string()}</p> }.into_any(),
-                    })}
-                </Show>
+                })}
+                {sent.then(|| view! { <p role="status" class="mt-1 text-sm text-green-800">{tu_string!(i18n, verification_sent)}</p> })}
             </div>
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_category)}</legend>
                 <LockedSwitch id="switch_in_app" label=tu_string!(i18n, switch_in_app) reason=tu_string!(i18n, lock_in_app) />
                 <LockedSwitch id="switch_mandatory" label=tu_string!(i18n, switch_mandatory) reason=tu_string!(i18n, lock_action_email) />
                 <LockedSwitch id="switch_recommended" label=tu_string!(i18n, switch_recommended) reason=tu_string!(i18n, lock_action_email) />
-                <OptionalSwitch id="switch_transactional" label=tu_string!(i18n, switch_transactional) on=transactional />
-                <OptionalSwitch id="switch_promotional" label=tu_string!(i18n, switch_promotional) on=promotional />
+                <OptionalSwitch id="switch_transactional" name="transactional" label=tu_string!(i18n, switch_transactional) on=prefs.email.transactional />
+                <OptionalSwitch id="switch_promotional" name="promotional" label=tu_string!(i18n, switch_promotional) on=prefs.email.promotional />
             </fieldset>
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_workspace)}</legend>
                 <p class="text-sm text-slate-600">{tu_string!(i18n, email_by_workspace_help)}</p>
-                {workspaces.into_iter().map(|w| {
-                    let on = RwSignal::new(!workspaces_off.with_untracked(|off| off.contains(&w)));
-                    let name = w.clone();
-                    Effect::new(move |_| {
-                        let is_on = on.get();
-                        workspaces_off.update(|off| {
-                            if is_on { off.remove(&name); } else { off.insert(name.clone()); }
-                        });
-                    });
-                    view! { <OptionalSwitch id=format!("switch_ws_{w}") label=workspace_label(i18n, &w) on /> }
+                {prefs.workspaces.iter().map(|w| view! {
+                    <OptionalSwitch id=format!("switch_ws_{w}") name=format!("workspaces[{w}]") label=workspace_label(i18n, w) on=!off.contains(w) />
                 }).collect_view()}
             </fieldset>
-            {move || save.value().get().and_then(|r| r.err()).map(|e| view! {
+            {refused.map(|e| view! {
                 <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
             })}
-            {move || (mode == FormMode::Preferences && matches!(save.value().get(), Some(Ok(_)))).then(|| view! {
-                <p role="status" class="text-sm text-green-800">{tu_string!(i18n, saved)}</p>
-            })}
+            {saved.then(|| view! { <p role="status" class="text-sm text-green-800">{tu_string!(i18n, saved)}</p> })}
             <button
                 type="submit"
-                disabled=move || save.pending().get()
-                class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:bg-slate-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
+                class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
             >
-                {move || if save.pending().get() { tu_string!(i18n, saving) } else { tu_string!(i18n, save) }}
+                {tu_string!(i18n, save)}
             </button>
         </form>
     }
@@ -240,19 +190,20 @@ fn LockedSwitch(id: &'static str, label: &'static str, reason: &'static str) -> 
     }
 }
 
+/// A switch the user may turn off; the form sends `name=on` while it is on.
 #[component]
 fn OptionalSwitch(
     #[prop(into)] id: String,
+    #[prop(into)] name: String,
     #[prop(into)] label: String,
-    on: RwSignal<bool>,
+    on: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let help = format!("{id}_help");
     view! {
         <div class="flex items-start gap-3">
-            <input id=id.clone() type="checkbox" role="switch" aria-describedby=help.clone()
-                checked=on.get_untracked() on:change=move |ev| on.set(event_target_checked(&ev))
-                class="mt-1 h-5 w-5 accent-blue-700" />
+            <input id=id.clone() name=name type="checkbox" role="switch" value="on" aria-describedby=help.clone()
+                checked=on class="mt-1 h-5 w-5 accent-blue-700" />
             <div>
                 <label for=id class="font-medium">{label}</label>
                 <p id=help class="text-sm text-slate-600">{tu_string!(i18n, optional_switch_help)}</p>
