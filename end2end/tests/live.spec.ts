@@ -57,3 +57,16 @@ test('without the stream the badge still updates, by polling', async ({ page, re
   await publish(request, 'Polled into view');
   await expect(badge(page)).toHaveText(String(initial + 1), { timeout: 20_000 });
 });
+
+test('a publish shows up in the open list, and boxes ticked there stay ticked', async ({ page, request }) => {
+  await signIn(page, 'finance@contoso.test');
+  await page.goto('/action-center/actions');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const box = page.getByRole('checkbox', { name: 'Select Update your tax profile' });
+  await box.check();
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+  await publish(request, 'Approve the quarterly statement');
+  await expect(page.getByRole('heading', { name: 'Approve the quarterly statement' })).toBeVisible();
+  await expect(box).toBeChecked();
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(7);
+});

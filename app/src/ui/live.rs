@@ -61,7 +61,8 @@ mod client {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{
-        Document, DomParser, Element, EventSource, MessageEvent, RequestCache, RequestInit, Response,
+        Document, DomParser, Element, EventSource, HtmlInputElement, MessageEvent, RequestCache, RequestInit,
+        Response,
     };
 
     use super::{BELL_PANE_PAGE, Bell, LIVE_REGION, POLLING_NOTICE};
@@ -235,10 +236,27 @@ mod client {
                 continue;
             };
             if let Some(new) = fresh.get_element_by_id(&region.id()) {
+                // Boxes ticked for "Archive selected" stay ticked across the swap.
+                let ticked: Vec<String> = boxes(&region, ":checked").iter().map(|b| b.value()).collect();
                 region.set_inner_html(&new.inner_html());
+                for b in boxes(&region, "")
+                    .into_iter()
+                    .filter(|b| ticked.contains(&b.value()))
+                {
+                    b.set_checked(true);
+                }
             }
         }
         localize_dates();
+    }
+
+    fn boxes(region: &Element, state: &str) -> Vec<HtmlInputElement> {
+        let Ok(found) = region.query_selector_all(&format!("input[type=checkbox]{state}")) else {
+            return Vec::new();
+        };
+        (0..found.length())
+            .filter_map(|i| found.get(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok()))
+            .collect()
     }
 
     pub async fn load_pane(bell: Bell) {
