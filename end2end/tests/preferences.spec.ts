@@ -29,6 +29,19 @@ test('locked switches say why; optional ones are saved', async ({ page }, info) 
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 });
 
+test('an address the server would refuse is caught in the form, with what was typed kept', async ({ page }) => {
+  await signIn(page, 'dev@contoso.test');
+  await page.goto('/preferences');
+  await page.getByLabel('Job function').fill('Release manager');
+  const email = page.getByLabel('Notification email');
+  await email.fill('dev@contoso');
+  await page.getByRole('button', { name: 'Save' }).click();
+  expect(await email.evaluate((e) => (e as HTMLInputElement).validity.patternMismatch)).toBe(true);
+  await expect(page).toHaveURL(/\/preferences$/);
+  await expect(page.getByLabel('Job function')).toHaveValue('Release manager');
+  await expect(email).toHaveValue('dev@contoso');
+});
+
 test('a new notification email is verified by the link sent to it', async ({ page, context }) => {
   await signIn(page, 'dev@contoso.test');
   await page.goto('/preferences');

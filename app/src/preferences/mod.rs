@@ -165,15 +165,7 @@ pub async fn submit_preferences(
         workspaces_on: workspaces.unwrap_or_default().into_keys().collect(),
     }
     .into_form(&current.workspaces);
-    save(
-        &state.db,
-        &state.links,
-        &user.id,
-        &user.org_id,
-        &user.email,
-        &form,
-    )
-    .await?;
+    save_preferences(form).await?;
     leptos_axum::redirect(if setup.is_some() {
         "/action-center"
     } else {

@@ -164,21 +164,15 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
         ..kind.filter(workspace.clone(), category)
     };
     let page = Resource::new(move || filter.clone(), list_items);
-    // An archive the server refused comes back in the URL; each form's action reads its own.
-    let archive = ServerAction::<ArchiveItem>::new();
-    let unarchive = ServerAction::<UnarchiveItem>::new();
-    let bulk = ServerAction::<ArchiveSelected>::new();
+    // An archive the server refused comes back in the URL.
     let failure = [
+        (super::refusal::<ArchiveItem>(), tu_string!(i18n, archive_failed)),
         (
-            archive.value().get_untracked().and_then(|r| r.err()),
-            tu_string!(i18n, archive_failed),
-        ),
-        (
-            unarchive.value().get_untracked().and_then(|r| r.err()),
+            super::refusal::<UnarchiveItem>(),
             tu_string!(i18n, unarchive_failed),
         ),
         (
-            bulk.value().get_untracked().and_then(|r| r.err()),
+            super::refusal::<ArchiveSelected>(),
             tu_string!(i18n, archive_failed),
         ),
     ]

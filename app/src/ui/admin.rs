@@ -41,19 +41,7 @@ pub fn AdminPage() -> impl IntoView {
 #[component]
 fn MemberTable(initial: Members) -> impl IntoView {
     let i18n = use_i18n();
-    let refused = [
-        ServerAction::<AdminSetRole>::new()
-            .value()
-            .get_untracked()
-            .and_then(|r| r.err()),
-        ServerAction::<AdminInviteForm>::new()
-            .value()
-            .get_untracked()
-            .and_then(|r| r.err()),
-    ]
-    .into_iter()
-    .flatten()
-    .next();
+    let refused = super::refusal::<AdminSetRole>().or_else(super::refusal::<AdminInviteForm>);
     let Members { members, roles } = initial;
     let headers = roles.clone();
     view! {
@@ -126,7 +114,7 @@ fn InviteForm(roles: Vec<String>) -> impl IntoView {
             <div class="grid gap-4 sm:grid-cols-2">
                 <div>
                     <label for="invite_email" class="block text-sm font-medium">{tu_string!(i18n, email)}</label>
-                    <input id="invite_email" name="email" type="email" required maxlength="254" class=INPUT />
+                    <input id="invite_email" name="email" type="email" required maxlength="254" pattern=super::EMAIL_PATTERN class=INPUT />
                 </div>
                 <div>
                     <label for="invite_name" class="block text-sm font-medium">{tu_string!(i18n, admin_name)}</label>

@@ -104,6 +104,23 @@ pub(crate) fn respond_with(err: &crate::error::AppError) {
     let _ = err;
 }
 
+/// What the browser checks an email field against before it posts the form (the server's rule,
+/// `orgs::normalize_email`: a dot in the domain, none at its ends, no whitespace), so that the
+/// common mistakes are caught with what was typed still in the form.
+pub(crate) const EMAIL_PATTERN: &str = r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+";
+
+/// Why the server refused a form posted to the server function `S`, when this page load is the
+/// browser coming back from it (Leptos puts the refusal in the URL).
+pub(crate) fn refusal<S>() -> Option<crate::error::AppError>
+where
+    S: server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    ServerAction::<S>::new()
+        .value()
+        .with_untracked(|answer| answer.as_ref().and_then(|r| r.as_ref().err().cloned()))
+}
+
 /// `k=v&k=v` with the values percent-encoded (cursors and workspace ids are plain, but a URL
 /// is no place to trust that).
 pub fn query_string(pairs: &[(&str, String)]) -> String {

@@ -79,19 +79,7 @@ const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 p
 fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map().get_untracked();
-    let refused = [
-        ServerAction::<SubmitPreferences>::new()
-            .value()
-            .get_untracked()
-            .and_then(|r| r.err()),
-        ServerAction::<ResendVerification>::new()
-            .value()
-            .get_untracked()
-            .and_then(|r| r.err()),
-    ]
-    .into_iter()
-    .flatten()
-    .next();
+    let refused = super::refusal::<SubmitPreferences>().or_else(super::refusal::<ResendVerification>);
     let saved = query.get("saved").is_some() && refused.is_none() && mode == FormMode::Preferences;
     let sent = query.get("sent").is_some() && refused.is_none();
     let verified = prefs.notification_email_verified;
@@ -128,7 +116,7 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
             </div>
             <div>
                 <label for="notification_email" class="block text-sm font-medium">{tu_string!(i18n, notification_email)}</label>
-                <input id="notification_email" name="notification_email" type="email" required maxlength="254" class=INPUT
+                <input id="notification_email" name="notification_email" type="email" required maxlength="254" pattern=super::EMAIL_PATTERN class=INPUT
                     aria-describedby="notification_email_help" value=prefs.notification_email.clone() />
                 <div id="notification_email_help" class="mt-1 text-sm text-slate-600">
                     <span data-testid="verification" class=if verified { "font-medium text-green-800" } else { "font-medium text-amber-800" }>
