@@ -219,3 +219,28 @@ test('opening a notification marks it read', async ({ page }) => {
   await expect(page).toHaveURL(/\/action-center$/);
   await expect(page.getByTestId('count-unread')).toHaveText(String(unread - 1));
 });
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the bell opens as a page and Archive still works', async ({ page }) => {
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill('admin@contoso.test');
+    await page.getByLabel('Password').fill('actioncenter');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/action-center$/);
+    const before = await badgeCount(page);
+
+    await bell(page).click();
+    await expect(page).toHaveURL(/\/bell\??$/);
+    await expect(page.getByTestId('bell-actions').getByRole('listitem')).toHaveCount(before);
+
+    await page.goto('/action-center/actions');
+    await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Archive' }).click();
+    await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+    await expect(bell(page).getByTestId('badge')).toHaveText(String(before - 1));
+    await page.goto('/action-center/archived');
+    await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Unarchive' }).click();
+    await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+    await expect(bell(page).getByTestId('badge')).toHaveText(String(before));
+  });
+});

@@ -134,7 +134,8 @@ pub struct BellText {
 }
 
 /// The bell: a badge with the pending actions and a pane with them and the latest unread
-/// notifications (server HTML from `/bell`, fetched when it opens). Escape closes the pane
+/// notifications (server HTML from `/bell`, fetched when it opens; without the wasm the button
+/// opens `/bell` itself). Escape closes the pane
 /// and puts focus back on the bell. The island also runs the page's live stream.
 #[island]
 fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
@@ -158,7 +159,9 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
             close();
         }
     };
-    let toggle = move |_| {
+    // Without the wasm the button submits its form and the pane opens as a page of its own.
+    let toggle = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
         let now_open = !open.get_untracked();
         open.set(now_open);
         if now_open {
@@ -187,8 +190,9 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
     };
     view! {
         <div class="relative" on:keydown=on_keydown>
+            <form method="get" action="/bell" class="contents">
             <button
-                type="button"
+                type="submit"
                 node_ref=button
                 aria-label=notifications.clone()
                 aria-expanded=move || open.get().to_string()
@@ -201,6 +205,7 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
                 </svg>
                 {badge}
             </button>
+            </form>
             <p class="sr-only" role="status" aria-live="polite" data-testid="badge-announcement">
                 {move || bell.pending.get().map(|n| format!("{n} {announcement}"))}
             </p>
@@ -228,8 +233,10 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
 /// The bell pane's content as a page of its own: the bell fetches it when it opens.
 #[component]
 pub fn BellPanePage() -> impl IntoView {
+    let i18n = use_i18n();
     let pane = Resource::new(|| (), |_| get_bell_pane());
     view! {
+        <h1 class="mb-4 text-2xl font-semibold">{tu_string!(i18n, notifications)}</h1>
         <div id=live::BELL_PANE_PAGE>
             <Suspense fallback=|| ()>
                 {move || pane.get().map(|p| match p {
