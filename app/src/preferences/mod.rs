@@ -104,7 +104,7 @@ pub async fn save_preferences(form: PreferencesForm) -> Result<Preferences, AppE
 
 /// The preferences form as a browser posts it: a switch that is on is sent (`transactional=on`,
 /// `workspaces[billing]=on`), one that is off is not; the locked switches are not sent at all.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostedPreferences {
     pub job_function: String,
     pub email_language: String,
