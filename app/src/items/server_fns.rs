@@ -110,10 +110,11 @@ pub async fn archive_selected(item_ids: Option<Vec<String>>) -> Result<(), AppEr
         )));
     }
     let total = ids.len();
-    let mut refused = Vec::new();
+    let (state, reader, _) = crate::auth::session::require_reader()?;
+    let mut refused: Vec<AppError> = Vec::new();
     for id in ids {
-        if let Err(e) = apply(id, super::UserAction::Archive).await {
-            refused.push(e);
+        if let Err(e) = super::apply(&state.db, &reader, &id, super::UserAction::Archive).await {
+            refused.push(e.into());
         }
     }
     match refused.len() {

@@ -121,25 +121,9 @@ where
         .with_untracked(|answer| answer.as_ref().and_then(|r| r.as_ref().err().cloned()))
 }
 
-/// `k=v&k=v` with the values percent-encoded (cursors and workspace ids are plain, but a URL
-/// is no place to trust that).
+/// `k=v&k=v`, form-encoded, for the links and redirects that carry filters and cursors.
 pub fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let v: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 #[component]
@@ -164,10 +148,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_strings_are_encoded() {
-        assert_eq!(
-            query_string(&[("workspace", "billing".into()), ("cursor", "a b&c=d".into())]),
-            "workspace=billing&cursor=a%20b%26c%3Dd"
+    fn query_strings_carry_any_value() {
+        let pairs = [
+            ("workspace", "billing".to_string()),
+            ("cursor", "a b&c=d/é".to_string()),
+        ];
+        let encoded = query_string(&pairs);
+        assert!(
+            !encoded.contains(' ') && encoded.matches('&').count() == 1,
+            "{encoded}"
         );
+        let decoded: Vec<(String, String)> = serde_urlencoded::from_str(&encoded).unwrap();
+        assert_eq!(decoded, pairs.map(|(k, v)| (k.to_string(), v)));
     }
 }
