@@ -86,6 +86,7 @@ ensure_npm_packages() {
 # too old for today's wasm and produces a bundle that fails to start). Without it the release
 # bundle cannot be optimised, and the build stops saying so.
 ensure_build_tools() {
+    prune_build_cache
     ensure_apt brotli
     ensure_wasm_target
     ensure_wasm_bindgen
@@ -109,6 +110,24 @@ build_release() {
     if [ -f "$wasm" ]; then
         say "wasm bundle: $(stat -c %s "$wasm") bytes raw, $(stat -c %s "$wasm.br") bytes brotli"
     fi
+}
+
+# The build cache outlives clones, and cargo names the workspace's own artefacts after the
+# clone's path, so every fresh clone (CI) adds a full set of them and the cache grows without end.
+# Over CACHE_LIMIT_GB (default 60), or with under 20 GB left on its disk, files nothing read for
+# two days and the incremental state go; cargo rebuilds whatever it then misses. (Linking and
+# running read a file, which refreshes its access time once a day under relatime.)
+prune_build_cache() {
+    [ -d "$CARGO_TARGET_DIR" ] || return 0
+    local limit="${CACHE_LIMIT_GB:-60}" used free
+    used="$(du -s --block-size=1G "$CARGO_TARGET_DIR" | cut -f1)"
+    free="$(df --output=avail --block-size=1G "$CARGO_TARGET_DIR" | tail -n1 | tr -d ' ')"
+    [ "$used" -gt "$limit" ] || [ "$free" -lt 20 ] || return 0
+    say "build cache at $used GB with $free GB free: removing what nothing used for two days"
+    find "$CARGO_TARGET_DIR" -type d -name incremental -prune -exec rm -rf {} +
+    find "$CARGO_TARGET_DIR" -type f -atime +1 -delete
+    find "$CARGO_TARGET_DIR" -mindepth 1 -type d -empty -delete
+    say "build cache now at $(du -s --block-size=1G "$CARGO_TARGET_DIR" | cut -f1) GB"
 }
 
 SERVER_BIN() { echo "$CARGO_TARGET_DIR/release/action-center"; }
