@@ -4,7 +4,7 @@ import { expect, test, type APIRequestContext, type Page } from '@playwright/tes
 const KEY = 'demo-platform-key';
 
 
-async function publish(request: APIRequestContext, title: string) {
+async function publish(request: APIRequestContext, title: string, extra: Record<string, string> = {}) {
   const res = await request.post('/api/v1/items', {
     headers: { Authorization: `Bearer ${KEY}` },
     data: {
@@ -15,6 +15,7 @@ async function publish(request: APIRequestContext, title: string) {
       audience: { roles: ['billing_admin'], user_ids: [] },
       title: { en: title },
       due_at: '2030-06-30T12:00:00Z',
+      ...extra,
     },
   });
   expect(res.status()).toBe(201);
@@ -69,4 +70,24 @@ test('a publish shows up in the open list, and boxes ticked there stay ticked', 
   await expect(page.getByRole('heading', { name: 'Approve the quarterly statement' })).toBeVisible();
   await expect(box).toBeChecked();
   expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(7);
+});
+
+test('keyboard focus in the list stays on its control when the list changes live', async ({ page, request }) => {
+  await signIn(page, 'finance@contoso.test');
+  await page.goto('/action-center/actions');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const archive = page.getByRole('article', { name: 'Update your tax profile' }).getByRole('button', { name: 'Archive' });
+  await archive.focus();
+  await publish(request, 'Confirm the bank details');
+  await expect(page.getByRole('heading', { name: 'Confirm the bank details' })).toBeVisible();
+  await expect(archive).toBeFocused();
+
+  // When the focused item itself leaves the list, focus stays in the list.
+  const id = await publish(request, 'Leaves while focused', { link: '/action-center' });
+  const leaving = page.getByRole('article', { name: 'Leaves while focused' }).getByRole('link');
+  await leaving.focus();
+  const done = await request.post(`/api/v1/items/${id}/complete`, { headers: { Authorization: `Bearer ${KEY}` } });
+  expect(done.status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Leaves while focused' })).toHaveCount(0);
+  expect(await page.evaluate(() => document.activeElement?.closest('#item-list') !== null)).toBe(true);
 });

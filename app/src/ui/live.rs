@@ -61,8 +61,8 @@ mod client {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{
-        Document, DomParser, Element, EventSource, HtmlInputElement, MessageEvent, RequestCache, RequestInit,
-        Response,
+        Document, DomParser, Element, EventSource, HtmlElement, HtmlInputElement, MessageEvent, RequestCache,
+        RequestInit, Response,
     };
 
     use super::{BELL_PANE_PAGE, Bell, LIVE_REGION, POLLING_NOTICE};
@@ -236,8 +236,10 @@ mod client {
                 continue;
             };
             if let Some(new) = fresh.get_element_by_id(&region.id()) {
-                // Boxes ticked for "Archive selected" stay ticked across the swap.
+                // Boxes ticked for "Archive selected" stay ticked across the swap, and keyboard
+                // focus stays where it was.
                 let ticked: Vec<String> = boxes(&region, ":checked").iter().map(|b| b.value()).collect();
+                let focus = FocusAnchor::of(&region);
                 region.set_inner_html(&new.inner_html());
                 for b in boxes(&region, "")
                     .into_iter()
@@ -245,9 +247,78 @@ mod client {
                 {
                     b.set_checked(true);
                 }
+                if let Some(focus) = focus {
+                    focus.restore(&region);
+                }
             }
         }
         localize_dates();
+    }
+
+    /// What can hold keyboard focus in a live region.
+    const CONTROLS: &str = "a[href], button, input, select, textarea";
+
+    /// Where keyboard focus was in a live region, in terms that survive its HTML being
+    /// replaced: the item (its article's `aria-labelledby`, which names the item) and the
+    /// control's place among the item's controls, and its place among the region's controls.
+    struct FocusAnchor {
+        item: Option<String>,
+        in_item: usize,
+        in_region: usize,
+    }
+
+    impl FocusAnchor {
+        fn of(region: &Element) -> Option<FocusAnchor> {
+            let active = document().active_element()?;
+            if !region.contains(Some(&*active)) {
+                return None;
+            }
+            let article = active.closest("article[aria-labelledby]").ok().flatten();
+            let place = |within: &Element| {
+                controls(within)
+                    .iter()
+                    .position(|c| c.is_same_node(Some(&*active)))
+            };
+            Some(FocusAnchor {
+                item: article.as_ref().and_then(|a| a.get_attribute("aria-labelledby")),
+                in_item: article.as_ref().and_then(place).unwrap_or(0),
+                in_region: place(region).unwrap_or(0),
+            })
+        }
+
+        /// Focuses the same control of the same item; if the item is gone, the control now at
+        /// the same place in the region (the next item's, or the last one).
+        fn restore(&self, region: &Element) {
+            if let Some(target) = self.target(region) {
+                let _ = target.focus();
+            }
+        }
+
+        fn target(&self, region: &Element) -> Option<HtmlElement> {
+            let same_item = self.item.as_ref().and_then(|item| {
+                let articles = region.query_selector_all("article[aria-labelledby]").ok()?;
+                (0..articles.length())
+                    .filter_map(|i| articles.get(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                    .find(|a| a.get_attribute("aria-labelledby").as_deref() == Some(item.as_str()))
+            });
+            match same_item {
+                Some(article) => controls(&article).into_iter().nth(self.in_item),
+                None => {
+                    let all = controls(region);
+                    let last = all.len().checked_sub(1)?;
+                    all.into_iter().nth(self.in_region.min(last))
+                }
+            }
+        }
+    }
+
+    fn controls(within: &Element) -> Vec<HtmlElement> {
+        let Ok(found) = within.query_selector_all(CONTROLS) else {
+            return Vec::new();
+        };
+        (0..found.length())
+            .filter_map(|i| found.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()))
+            .collect()
     }
 
     fn boxes(region: &Element, state: &str) -> Vec<HtmlInputElement> {
