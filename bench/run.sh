@@ -103,10 +103,16 @@ for backend in sqlite postgres; do
     "$BENCH" streams --url "http://127.0.0.1:$PORT" --database-url "$url" --server-pid "$server" \
         --streams "$IDLE_STREAMS" --publishes 0 | sed 's/"bench":"streams"/"bench":"idle"/' | record "$backend"
     stop_server
-    say "$backend: publish to delivery at $DELIVERY_STREAMS streams"
+    say "$backend: publish to delivery at $DELIVERY_STREAMS streams (streams read in rounds)"
     start_server "$url"
     "$BENCH" streams --url "http://127.0.0.1:$PORT" --database-url "$url" --server-pid "$server" \
-        --streams "$DELIVERY_STREAMS" --publishes 10 | record "$backend"
+        --streams "$DELIVERY_STREAMS" --publishes 10 --reader rounds | record "$backend"
+    stop_server
+    say "$backend: publish to delivery at $DELIVERY_STREAMS streams (each event read at once)"
+    start_server "$url"
+    "$BENCH" streams --url "http://127.0.0.1:$PORT" --database-url "$url" --server-pid "$server" \
+        --streams "$DELIVERY_STREAMS" --publishes 10 --reader at-once \
+        | sed 's/"bench":"streams"/"bench":"streams_at_once"/' | record "$backend"
     stop_server
 done
 

@@ -10,6 +10,7 @@
 
 mod baseline;
 mod publish;
+mod readers;
 
 use std::time::{Duration, Instant};
 
@@ -96,6 +97,9 @@ enum Command {
         streams: usize,
         #[arg(long, default_value_t = 10)]
         publishes: usize,
+        /// How the load generator reads the streams (see `readers`).
+        #[arg(long, value_enum, default_value_t = readers::Reader::Rounds)]
+        reader: readers::Reader,
     },
     /// Times counts and list in-process against a one-row-per-recipient inbox.
     Baseline {
@@ -150,7 +154,8 @@ async fn main() {
             server_pid,
             streams,
             publishes,
-        } => publish::streams(&url, &database_url, server_pid, streams, publishes).await,
+            reader,
+        } => publish::streams(&url, &database_url, server_pid, streams, publishes, reader).await,
     }
 }
 

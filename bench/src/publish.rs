@@ -3,24 +3,26 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use app::api_keys::{self, Scope};
 use app::db::Db;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, mpsc};
 
+use crate::readers::{Arrival, Reader, Received, read_at_once, read_in_rounds, stamp_arrivals};
 use crate::{CATEGORIES, ROLES, WORKSPACES, gather, percentile};
 
 /// Producers publish with their own keys; the API's rate limit is per key.
 const KEYS: usize = 8;
 /// The text every benchmark item's title starts with, followed by its number.
-const MARK: &str = "Bench mark ";
+pub const MARK: &str = "Bench mark ";
 /// Loopback source addresses used in turn, so more streams fit than one address has ports.
 const STREAMS_PER_SOURCE: usize = 20_000;
 
@@ -124,10 +126,20 @@ fn resident_bytes(pid: u32) -> u64 {
         * 1024
 }
 
+/// How often the load generator reads its streams when it reads in rounds.
+const READ_ROUND: Duration = Duration::from_millis(1);
+
 /// Opens `streams` live streams as the users of the first organisation, measures the server's
 /// memory once they are all idle, then publishes `publishes` items to that organisation (one at
 /// a time) and times each from its `201` to its arrival at every stream.
-pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: usize, publishes: usize) {
+pub async fn streams(
+    url: &str,
+    database_url: &str,
+    server_pid: u32,
+    streams: usize,
+    publishes: usize,
+    reader: Reader,
+) {
     let db = Db::connect(database_url).await.unwrap();
     let users: Vec<(String,)> = sqlx::query_as("SELECT id FROM users WHERE org_id = 'org0' ORDER BY id")
         .fetch_all(db.pool())
@@ -145,7 +157,11 @@ pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: us
     let before = resident_bytes(server_pid);
 
     let ready = Arc::new(AtomicUsize::new(0));
-    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(usize, Instant)>();
+    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<Arrival>();
+    let rounds = match reader {
+        Reader::Rounds => Some(read_in_rounds(READ_ROUND)),
+        Reader::AtOnce => None,
+    };
     let opening = Arc::new(Semaphore::new(256));
     let open_started = Instant::now();
     // A fresh block of loopback sources per run: the ports of an earlier run's streams may
@@ -154,11 +170,13 @@ pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: us
     for s in 0..streams {
         let source = IpAddr::V4(Ipv4Addr::new(127, block, (s / STREAMS_PER_SOURCE) as u8, 1));
         let cookie = cookies[s % cookies.len()].clone();
-        let (ready, arrivals_tx, opening) = (ready.clone(), arrivals_tx.clone(), opening.clone());
+        let (opening, rounds) = (opening.clone(), rounds.clone());
+        let mut received = Received::new(ready.clone(), arrivals_tx.clone());
         tokio::spawn(async move {
-            let permit = opening.acquire_owned().await.unwrap();
+            received.permit = Some(opening.acquire_owned().await.unwrap());
             let socket = TcpSocket::new_v4().unwrap();
             socket.set_reuseaddr(true).unwrap();
+            stamp_arrivals(socket.as_raw_fd()).expect("receive timestamps on a stream");
             socket
                 .bind(SocketAddr::new(source, 0))
                 .expect("a local port for a stream");
@@ -167,34 +185,12 @@ pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: us
                 "GET /api/live HTTP/1.1\r\nHost: {server}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
             );
             conn.write_all(request.as_bytes()).await.unwrap();
-            let mut permit = Some(permit);
-            let mut buf = vec![0u8; 8192];
-            let mut text = String::new();
-            loop {
-                let n = match conn.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                let now = Instant::now();
-                text.push_str(&String::from_utf8_lossy(&buf[..n]));
-                if permit.is_some() && text.contains("\ndata:") {
-                    permit = None;
-                    ready.fetch_add(1, Ordering::SeqCst);
+            let Ok(conn) = conn.into_std() else { return };
+            match rounds {
+                Some(rounds) => {
+                    let _ = rounds.send((conn, received));
                 }
-                // Each event is one write, so a title arrives whole.
-                while let Some(at) = text.find(MARK) {
-                    let digits: String = text[at + MARK.len()..]
-                        .chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect();
-                    if let Ok(mark) = digits.parse() {
-                        let _ = arrivals_tx.send((mark, now));
-                    }
-                    text.drain(..at + MARK.len() + digits.len());
-                }
-                if text.len() > 4096 {
-                    text.drain(..text.len() - 64);
-                }
+                None => read_at_once(conn, received).await,
             }
         });
     }
@@ -221,30 +217,34 @@ pub async fn streams(url: &str, database_url: &str, server_pid: u32, streams: us
             .send()
             .await
             .unwrap();
-        let at = Instant::now();
+        let at = SystemTime::now();
         assert_eq!(res.status().as_u16(), 201);
         accepted.insert(mark, at);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let mut delays = Vec::new();
+    let (mut read, mut arrived) = (Vec::new(), Vec::new());
     let expected = held * publishes;
     let give_up = Instant::now() + Duration::from_secs(60);
-    while delays.len() < expected {
-        let Ok(Some((mark, at))) = tokio::time::timeout_at(give_up.into(), arrivals.recv()).await else {
+    while read.len() < expected {
+        let Ok(Some(arrival)) = tokio::time::timeout_at(give_up.into(), arrivals.recv()).await else {
             break;
         };
-        if let Some(sent) = accepted.get(&mark) {
-            delays.push(at.saturating_duration_since(*sent));
+        if let Some(sent) = accepted.get(&arrival.mark) {
+            let since = |t: SystemTime| t.duration_since(*sent).unwrap_or_default();
+            read.push(since(arrival.read_at));
+            arrived.extend(arrival.arrived.map(since));
         }
     }
-    delays.sort();
+    read.sort();
+    arrived.sort();
+    let last = |d: &[Duration]| d.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
     println!(
         "{}",
-        serde_json::json!({"bench": "streams", "streams": streams, "held": held, "users": users.len(),
+        serde_json::json!({"bench": "streams", "reader": reader.name(), "streams": streams, "held": held, "users": users.len(),
             "open_seconds": open_seconds, "rss_before": before, "rss_idle": idle,
             "bytes_per_stream": (idle.saturating_sub(before)) as f64 / held.max(1) as f64,
-            "publishes": publishes, "deliveries": delays.len(), "expected": expected,
-            "p50_ms": percentile(&delays, 0.5), "p99_ms": percentile(&delays, 0.99),
-            "max_ms": delays.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)})
+            "publishes": publishes, "deliveries": read.len(), "expected": expected, "stamped": arrived.len(),
+            "p50_ms": percentile(&arrived, 0.5), "p99_ms": percentile(&arrived, 0.99), "max_ms": last(&arrived),
+            "read_p50_ms": percentile(&read, 0.5), "read_p99_ms": percentile(&read, 0.99), "read_max_ms": last(&read)})
     );
 }
