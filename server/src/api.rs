@@ -15,6 +15,7 @@ use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 /// Largest request body the API reads.
@@ -25,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
     info(title = "Action Center producer API", version = "1", description = "Publish actions and notifications to partner organisations."),
     paths(create_item, get_item, complete_item, cancel_item),
     components(schemas(ItemPayload, ApiItem, Audience, ErrorBody, ErrorDetail)),
-    modifiers(&BearerKey),
+    modifiers(&BearerKey, &ServerErrors),
     security(("api_key" = []))
 )]
 pub struct ApiDoc;
@@ -39,6 +40,41 @@ impl Modify for BearerKey {
             "api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The answers any operation may give when the server, not the request, is at fault: storage
+/// failing (500) and an answer that took longer than the instance allows (503, see
+/// `LimitConfig::response_timeout`). Both carry the usual error body.
+struct ServerErrors;
+
+impl Modify for ServerErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let answer = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                responses.insert(
+                    "500".into(),
+                    answer("Something went wrong on the server's side (code `internal`)").into(),
+                );
+                responses.insert(
+                    "503".into(),
+                    answer("The server took too long to answer; try again (code `unavailable`)").into(),
+                );
+            }
+        }
     }
 }
 

@@ -398,6 +398,15 @@ async fn the_openapi_document_describes_the_api(backend: Backend) {
         "/api/v1/items/{id}/cancel",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
+        for (method, operation) in doc["paths"][path].as_object().unwrap() {
+            for status in ["500", "503"] {
+                assert_eq!(
+                    operation["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                    json!("#/components/schemas/ErrorBody"),
+                    "{method} {path} documents {status}"
+                );
+            }
+        }
     }
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["ItemPayload"]["properties"]["audience"].is_object());
