@@ -73,11 +73,16 @@ test('a mandatory action offers no Archive; a recommended one archives at once a
   await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Archive' }).click();
   await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
   await expect(bell(page).getByTestId('badge')).toHaveText(String(before - 1));
+  // The page comes back at the list, and the keyboard goes on from there, not from the top.
+  await expect(page).toHaveURL(/\/action-center\/actions#item-list$/);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.closest('#item-list') !== null)).toBe(true);
 
   await page.getByRole('link', { name: 'Archived' }).click();
   await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();
   await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Unarchive' }).click();
   await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+  await expect(page).toHaveURL(/\/action-center\/archived#item-list$/);
   await expect(bell(page).getByTestId('badge')).toHaveText(String(before));
   await page.getByRole('link', { name: 'Actions', exact: true }).click();
   await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();

@@ -74,12 +74,40 @@ pub async fn mark_read(item_id: String) -> Result<ItemView, AppError> {
 
 #[server(endpoint = "items_archive")]
 pub async fn archive_item(item_id: String) -> Result<ItemView, AppError> {
-    apply(item_id, super::UserAction::Archive).await
+    let item = apply(item_id, super::UserAction::Archive).await?;
+    back_to_the_list();
+    Ok(item)
 }
 
 #[server(endpoint = "items_unarchive")]
 pub async fn unarchive_item(item_id: String) -> Result<ItemView, AppError> {
-    apply(item_id, super::UserAction::Unarchive).await
+    let item = apply(item_id, super::UserAction::Unarchive).await?;
+    back_to_the_list();
+    Ok(item)
+}
+
+/// Where a list's live region and a browser's way back to it are anchored.
+pub const ITEM_LIST: &str = "item-list";
+
+/// Sends a browser that posted a list's form back to the page it came from, at the list: the
+/// page reloads, and keyboard and screen reader users go on from the list rather than from the
+/// top of the page. Only the Referer's path and query are used, so the redirect stays on this
+/// site. (A client that asked for JSON only gets a Location header.)
+#[cfg(feature = "ssr")]
+fn back_to_the_list() {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return;
+    };
+    let from = parts
+        .headers
+        .get(http::header::REFERER)
+        .and_then(|v| v.to_str().ok());
+    let Some(uri) = from.and_then(|r| r.parse::<http::Uri>().ok()) else {
+        return;
+    };
+    if let Some(path) = uri.path_and_query().filter(|p| p.path().starts_with('/')) {
+        leptos_axum::redirect(&format!("{path}#{ITEM_LIST}"));
+    }
 }
 
 /// Opens an item's link and marks the item read on the way: the cards' title links point
@@ -118,7 +146,10 @@ pub async fn archive_selected(item_ids: Option<Vec<String>>) -> Result<(), AppEr
         }
     }
     match refused.len() {
-        0 => Ok(()),
+        0 => {
+            back_to_the_list();
+            Ok(())
+        }
         // Nothing archived: the reason as it is (an item the user cannot see stays not found).
         n if n == total => Err(refused.swap_remove(0)),
         n => Err(AppError::Invalid(format!(

@@ -235,7 +235,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
             })}
         </div>
         {failure.map(|f| view! { <p role="alert" class="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{f}</p> })}
-        <div id="item-list" data-live-region="">
+        <div id=crate::items::ITEM_LIST data-live-region="">
             <Suspense fallback=|| ()>
                 {move || page.get().map(|p| match p {
                     Err(e) => {
