@@ -201,9 +201,10 @@ pub fn read_in_rounds(round: Duration) -> std::sync::mpsc::Sender<(TcpStream, Re
                     streams.push(Some((conn, received)));
                 }
             }
-            // Never waits: the thread sleeps between rounds instead, so no write wakes it.
+            // Never waits: the thread sleeps between rounds instead, so no write wakes it. A
+            // failed poll (an interrupted call) reads nothing this round rather than spinning.
             if poll.poll(&mut events, Some(Duration::ZERO)).is_err() {
-                continue;
+                events.clear();
             }
             for event in &events {
                 let slot = &mut streams[event.token().0];
