@@ -30,6 +30,8 @@ pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod email;
 #[cfg(feature = "ssr")]
+pub mod forms;
+#[cfg(feature = "ssr")]
 pub mod orgs;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::items::{Counts, ItemView};
+use crate::items::{Counts, ItemFilter, ItemPage, ItemView};
 
 /// Why an item left a user's view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,73 @@ pub enum Change {
 pub struct LiveMessage {
     pub changes: Vec<Change>,
     pub counts: Counts,
+}
+
+/// What following a change did to a list the browser holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    Unchanged,
+    Changed,
+    /// The change cannot be followed from what the list holds (a resync, an item archived
+    /// elsewhere that the Archived view has never seen, a page emptied while more exist):
+    /// fetch the list again.
+    Refetch,
+}
+
+/// Keeps a loaded page of a list current with one change, by the list's own rules
+/// (`ItemFilter::admits` and `ItemFilter::order_of`), so the browser never has to ask the
+/// server for the list again to show an added, changed or removed item.
+///
+/// An item is placed only where the page can tell it belongs: between its first and last item,
+/// before its first when it is the list's first page, after its last when no page follows.
+/// A page grows rather than drop its last item, so its next-page cursor stays valid.
+pub fn follow(items: &mut Vec<ItemView>, more: bool, filter: &ItemFilter, change: &Change) -> Followed {
+    match change {
+        Change::Resync => Followed::Refetch,
+        Change::ItemRemoved { item_id, reason } => {
+            let before = items.len();
+            items.retain(|i| &i.id != item_id);
+            if items.len() == before {
+                // Archived elsewhere: it belongs in the Archived view, but the change does not
+                // carry it.
+                match filter.archived && *reason == Removal::Archived {
+                    true => Followed::Refetch,
+                    false => Followed::Unchanged,
+                }
+            } else if items.is_empty() && more {
+                Followed::Refetch
+            } else {
+                Followed::Changed
+            }
+        }
+        Change::ItemAdded { item } | Change::ItemChanged { item } => {
+            let had = items.iter().position(|i| i.id == item.id);
+            if let Some(at) = had {
+                items.remove(at);
+            }
+            let at = items.partition_point(|i| filter.order_of(i, item).is_lt());
+            let first_page = filter.cursor.is_none();
+            let fits = had == Some(at) || ((at > 0 || first_page) && (at < items.len() || !more));
+            if filter.admits(item) && fits {
+                items.insert(at, item.clone());
+                Followed::Changed
+            } else if had.is_some() {
+                match items.is_empty() && more {
+                    true => Followed::Refetch,
+                    false => Followed::Changed,
+                }
+            } else {
+                Followed::Unchanged
+            }
+        }
+    }
+}
+
+impl ItemPage {
+    /// `follow` for a page of a list.
+    pub fn follow(&mut self, filter: &ItemFilter, change: &Change) -> Followed {
+        follow(&mut self.items, self.next_cursor.is_some(), filter, change)
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -367,5 +434,189 @@ mod log {
             let written = org_entries_after(&scratch.db, "o5", 0, 1000).await.unwrap();
             assert_eq!(written.len(), 2 * rounds);
         }
+    }
+}
+
+#[cfg(test)]
+mod follow_tests {
+    use super::*;
+    use crate::items::{Category, Kind, Order, Status};
+
+    fn item(id: &str, category: Category, created_at: i64, due_at: Option<i64>) -> ItemView {
+        ItemView {
+            id: id.into(),
+            kind: category.kind(),
+            category,
+            workspace: "billing".into(),
+            title: id.into(),
+            body: String::new(),
+            link: None,
+            due_at,
+            status: Status::Open,
+            created_at,
+            read: false,
+            archived: false,
+        }
+    }
+
+    fn notes(ids_newest_first: &[(&str, i64)]) -> Vec<ItemView> {
+        ids_newest_first
+            .iter()
+            .map(|(id, at)| item(id, Category::Transactional, *at, None))
+            .collect()
+    }
+
+    fn ids(items: &[ItemView]) -> Vec<&str> {
+        items.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    fn notifications() -> ItemFilter {
+        ItemFilter {
+            kind: Some(Kind::Notification),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_added_item_takes_its_place_in_the_order() {
+        let filter = notifications();
+        let mut items = notes(&[("c", 30), ("a", 10)]);
+        let added = Change::ItemAdded {
+            item: item("b", Category::Promotional, 20, None),
+        };
+        assert_eq!(follow(&mut items, false, &filter, &added), Followed::Changed);
+        assert_eq!(ids(&items), ["c", "b", "a"]);
+        let newest = Change::ItemAdded {
+            item: item("d", Category::Promotional, 40, None),
+        };
+        follow(&mut items, false, &filter, &newest);
+        assert_eq!(ids(&items), ["d", "c", "b", "a"]);
+    }
+
+    #[test]
+    fn an_item_outside_the_filter_or_the_page_is_left_out() {
+        let filter = ItemFilter {
+            category: Some(Category::Transactional),
+            ..notifications()
+        };
+        let mut items = notes(&[("c", 30), ("b", 20)]);
+        let other_category = Change::ItemAdded {
+            item: item("x", Category::Promotional, 25, None),
+        };
+        assert_eq!(
+            follow(&mut items, true, &filter, &other_category),
+            Followed::Unchanged
+        );
+        // Older than the page's last item while a next page exists: it is on a later page.
+        let older = Change::ItemAdded {
+            item: item("a", Category::Transactional, 10, None),
+        };
+        assert_eq!(follow(&mut items, true, &filter, &older), Followed::Unchanged);
+        // The same with no next page: it ends the list.
+        assert_eq!(follow(&mut items, false, &filter, &older), Followed::Changed);
+        assert_eq!(ids(&items), ["c", "b", "a"]);
+        // A later page takes nothing newer than its first item.
+        let second_page = ItemFilter {
+            cursor: Some("cursor".into()),
+            ..filter
+        };
+        let newest = Change::ItemAdded {
+            item: item("d", Category::Transactional, 40, None),
+        };
+        assert_eq!(
+            follow(&mut items, false, &second_page, &newest),
+            Followed::Unchanged
+        );
+    }
+
+    #[test]
+    fn a_changed_item_is_replaced_in_place_or_leaves_when_it_no_longer_belongs() {
+        let filter = notifications();
+        let mut items = notes(&[("c", 30), ("b", 20), ("a", 10)]);
+        let mut read = items[2].clone();
+        read.read = true;
+        assert_eq!(
+            follow(&mut items, true, &filter, &Change::ItemChanged { item: read }),
+            Followed::Changed,
+            "the last item of a page with more stays where it was"
+        );
+        assert!(items[2].read);
+        let mut archived = items[1].clone();
+        archived.archived = true;
+        follow(
+            &mut items,
+            false,
+            &filter,
+            &Change::ItemChanged { item: archived },
+        );
+        assert_eq!(ids(&items), ["c", "a"]);
+    }
+
+    #[test]
+    fn actions_are_ordered_by_due_date() {
+        let filter = ItemFilter {
+            kind: Some(Kind::Action),
+            order: Order::DueDate,
+            ..Default::default()
+        };
+        let mut items = vec![
+            item("soon", Category::Mandatory, 1, Some(100)),
+            item("later", Category::Recommended, 2, Some(300)),
+        ];
+        let between = Change::ItemAdded {
+            item: item("mid", Category::Recommended, 3, Some(200)),
+        };
+        follow(&mut items, false, &filter, &between);
+        assert_eq!(ids(&items), ["soon", "mid", "later"]);
+        let mut completed = items[0].clone();
+        completed.status = Status::Completed;
+        follow(
+            &mut items,
+            false,
+            &filter,
+            &Change::ItemChanged { item: completed },
+        );
+        assert_eq!(ids(&items), ["mid", "later"], "closed actions leave open lists");
+    }
+
+    #[test]
+    fn removals_and_what_needs_a_fetch() {
+        let filter = notifications();
+        let mut items = notes(&[("b", 20), ("a", 10)]);
+        let removed = |id: &str, reason| Change::ItemRemoved {
+            item_id: id.into(),
+            reason,
+        };
+        assert_eq!(
+            follow(&mut items, true, &filter, &removed("b", Removal::Archived)),
+            Followed::Changed
+        );
+        assert_eq!(
+            follow(&mut items, true, &filter, &removed("zz", Removal::Archived)),
+            Followed::Unchanged
+        );
+        assert_eq!(
+            follow(&mut items, true, &filter, &removed("a", Removal::RoleRevoked)),
+            Followed::Refetch,
+            "a page emptied while more exist"
+        );
+        let archived_view = ItemFilter {
+            archived: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            follow(
+                &mut Vec::new(),
+                false,
+                &archived_view,
+                &removed("c", Removal::Archived)
+            ),
+            Followed::Refetch,
+            "the Archived view has not seen an item archived elsewhere"
+        );
+        assert_eq!(
+            follow(&mut Vec::new(), false, &filter, &Change::Resync),
+            Followed::Refetch
+        );
     }
 }

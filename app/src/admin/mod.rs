@@ -84,14 +84,15 @@ pub async fn admin_invite(invitation: Invitation) -> Result<Members, AppError> {
     Ok(members(&state.db, &admin.org_id).await?)
 }
 
-/// The invite form as a browser posts it (`roles[<role>]=on` for each role ticked); sends the
-/// browser back to the admin page, which then names who was invited.
+/// The invite form as a browser posts it (`roles[<role>]=on` for each role ticked); answers
+/// with the address invited, and sends a browser that posted it itself back to the admin page,
+/// which then names it.
 #[server(endpoint = "admin_invite_form")]
 pub async fn admin_invite_form(
     email: String,
     display_name: String,
     roles: Option<std::collections::BTreeMap<String, String>>,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let (state, admin) = require_admin()?;
     let invitation = Invitation {
         email,
@@ -101,10 +102,10 @@ pub async fn admin_invite_form(
     let invited = invites::invite(&state.db, &state.links, &admin, &invitation).await?;
     let url = format!(
         "/admin?{}",
-        crate::ui::query_string(&[("invited", invited.email)])
+        crate::ui::query_string(&[("invited", invited.email.clone())])
     );
-    leptos_axum::redirect(&url);
-    Ok(())
+    crate::forms::redirect_browser(&url);
+    Ok(invited.email)
 }
 
 #[server(endpoint = "admin_audit")]

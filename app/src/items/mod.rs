@@ -257,6 +257,30 @@ pub struct ItemFilter {
     pub limit: Option<u32>,
 }
 
+impl ItemFilter {
+    /// Whether an item belongs in a list with this filter (its cursor and limit aside): the
+    /// same conditions as the list's query in `store::list_for`.
+    pub fn admits(&self, item: &ItemView) -> bool {
+        item.archived == self.archived
+            && (self.include_closed || item.status == Status::Open)
+            && self.kind.is_none_or(|k| item.kind == k)
+            && self.category.is_none_or(|c| item.category == c)
+            && self.workspace.as_ref().is_none_or(|w| *w == item.workspace)
+    }
+
+    /// The list's order, as its query sorts: newest first, or soonest due first with the
+    /// undated last; ties by id in the same direction.
+    pub fn order_of(&self, a: &ItemView, b: &ItemView) -> std::cmp::Ordering {
+        match self.order {
+            Order::Newest => (b.created_at, &b.id).cmp(&(a.created_at, &a.id)),
+            Order::DueDate => {
+                let due = |i: &ItemView| i.due_at.unwrap_or(i64::MAX);
+                (due(a), &a.id).cmp(&(due(b), &b.id))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemPage {
     pub items: Vec<ItemView>,

@@ -69,7 +69,9 @@ pub async fn item_counts() -> Result<Counts, AppError> {
 
 #[server(endpoint = "items_read")]
 pub async fn mark_read(item_id: String) -> Result<ItemView, AppError> {
-    apply(item_id, super::UserAction::Read).await
+    let item = apply(item_id, super::UserAction::Read).await?;
+    back_to_the_list();
+    Ok(item)
 }
 
 #[server(endpoint = "items_archive")]
@@ -92,10 +94,11 @@ pub const ITEM_LIST: &str = "item-list";
 /// Sends a browser that posted a list's form back to the page it came from, at the list: the
 /// page reloads, and keyboard and screen reader users go on from the list rather than from the
 /// top of the page. Only the Referer's path and query are used, so the redirect stays on this
-/// site. (A client that asked for JSON only gets a Location header.)
+/// site. The app in the page is not redirected: it shows the change itself.
 #[cfg(feature = "ssr")]
 fn back_to_the_list() {
-    let Some(parts) = use_context::<http::request::Parts>() else {
+    let Some(parts) = use_context::<http::request::Parts>().filter(|_| crate::forms::posted_by_browser())
+    else {
         return;
     };
     let from = parts

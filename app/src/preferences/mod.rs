@@ -140,8 +140,9 @@ impl PostedPreferences {
     }
 }
 
-/// Saves the form as the setup screen and My preferences post it, then sends the browser on:
-/// to the Action Center after setup, back to My preferences (saying so) otherwise.
+/// Saves the form as the setup screen and My preferences post it, and answers with the
+/// preferences now stored. A browser that posted it itself is sent on: to the Action Center
+/// after setup, back to My preferences (saying so) otherwise.
 #[server(endpoint = "preferences_submit")]
 pub async fn submit_preferences(
     job_function: String,
@@ -151,7 +152,7 @@ pub async fn submit_preferences(
     promotional: Option<String>,
     workspaces: Option<std::collections::BTreeMap<String, String>>,
     setup: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<Preferences, AppError> {
     let (state, user) = crate::auth::session::require_user()?;
     let current = load(&state.db, &user.id)
         .await?
@@ -165,13 +166,13 @@ pub async fn submit_preferences(
         workspaces_on: workspaces.unwrap_or_default().into_keys().collect(),
     }
     .into_form(&current.workspaces);
-    save_preferences(form).await?;
-    leptos_axum::redirect(if setup.is_some() {
+    let saved = save_preferences(form).await?;
+    crate::forms::redirect_browser(if setup.is_some() {
         "/action-center"
     } else {
         "/preferences?saved=1"
     });
-    Ok(())
+    Ok(saved)
 }
 
 /// Sends a new verification link to the unverified notification email.
@@ -180,7 +181,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
     let (state, user) = crate::auth::session::require_user()?;
     verification::resend(&state.db, &state.links, &user.id).await?;
     // A browser's form post goes back to My preferences, which then says the link was sent.
-    leptos_axum::redirect("/preferences?sent=1");
+    crate::forms::redirect_browser("/preferences?sent=1");
     Ok(())
 }
 

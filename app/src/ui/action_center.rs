@@ -1,27 +1,33 @@
 //! The Action Center: Overview, Actions, Notifications and Archived, with filters kept in the
-//! URL, archive and unarchive, bulk archive and paging. Server HTML: the filters are a GET
-//! form, the buttons forms posting to the item server functions; the lists and the overview
-//! are live regions the bell island refreshes when the user's items change.
+//! URL, archive and unarchive, bulk archive and paging. Each view loads its items through a
+//! server function and then follows the item store, so the stream's changes show in place.
+//! Every control is also a plain form or link, which works before (and without) the wasm.
+
+use std::collections::BTreeSet;
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use server_fn::ServerFn;
 
 use super::item::{BULK_ARCHIVE_FORM, CardControls, ItemCard, WORKSPACES, category_name, workspace_label};
-use super::live::POLLING_NOTICE;
 use super::query_string;
+use super::store::ItemStore;
 use crate::i18n::*;
 use crate::items::{
-    ArchiveItem, ArchiveSelected, Category, Counts, ItemFilter, ItemView, Kind, Order, UnarchiveItem,
-    get_overview, list_items,
+    ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemView, Kind, MarkRead, OVERVIEW_ITEMS, Order,
+    UnarchiveItem, get_overview, list_items,
 };
+use crate::live::{Change, Followed, Removal};
 
 /// The frame of every Action Center view (the server sends users who have not done first-run
-/// setup there instead).
+/// setup there instead; so does the app, for a user who navigates here in the page).
 #[component]
 pub fn ActionCenter() -> impl IntoView {
     let i18n = use_i18n();
+    let store = ItemStore::get();
+    super::require_setup();
     let tab = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-700 aria-[current=page]:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
         <h1 class="text-2xl font-semibold">{tu_string!(i18n, app_name)}</h1>
@@ -31,8 +37,7 @@ pub fn ActionCenter() -> impl IntoView {
             <A href="/action-center/notifications" attr:class=tab>{tu_string!(i18n, notifications)}</A>
             <A href="/action-center/archived" attr:class=tab>{tu_string!(i18n, archived)}</A>
         </nav>
-        // Shown by the bell island while live updates fall back to polling.
-        <p id=POLLING_NOTICE hidden class="mt-2 text-sm text-slate-600">{tu_string!(i18n, live_polling)}</p>
+        <p id="live-polling" hidden=move || !store.polling.get() class="mt-2 text-sm text-slate-600">{tu_string!(i18n, live_polling)}</p>
         <div class="mt-4">
             <Outlet />
         </div>
@@ -43,16 +48,50 @@ pub fn ActionCenter() -> impl IntoView {
 #[component]
 pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
-    let overview = Resource::new(|| (), |_| get_overview());
-    let tile = |label: &'static str, value: i64, testid: &'static str| {
+    let store = ItemStore::get();
+    let overview = Resource::new(move || store.generation.get(), |_| get_overview());
+    let due = ItemFilter {
+        kind: Some(Kind::Action),
+        order: Order::DueDate,
+        ..Default::default()
+    };
+    let recent = ItemFilter {
+        kind: Some(Kind::Notification),
+        ..Default::default()
+    };
+    store.follow_resource(overview, move |o, change| {
+        let Ok(o) = o else { return Followed::Unchanged };
+        let mut outcome = Followed::Unchanged;
+        for (items, filter) in [(&mut o.next_due, &due), (&mut o.recent, &recent)] {
+            let full = items.len() >= OVERVIEW_ITEMS as usize;
+            let followed = crate::live::follow(items, false, filter, change);
+            // A full list that lost an item may have more to show than it holds.
+            let short = full && items.len() < OVERVIEW_ITEMS as usize;
+            outcome = match (followed, short) {
+                (Followed::Refetch, _) | (_, true) => Followed::Refetch,
+                (Followed::Changed, _) => Followed::Changed,
+                _ => outcome,
+            };
+        }
+        outcome
+    });
+    let tile = move |label: &'static str, value: fn(&crate::items::Counts) -> i64, testid: &'static str| {
+        let count = move || {
+            store
+                .counts
+                .get()
+                .or_else(|| overview.get().and_then(|o| o.ok()).map(|o| o.counts))
+                .map(|c| value(&c))
+        };
         view! {
             <div class="rounded-lg border border-slate-200 bg-white p-4">
                 <p class="text-sm text-slate-600">{label}</p>
-                <p class="text-2xl font-semibold" data-testid=testid>{value}</p>
+                <p class="text-2xl font-semibold" data-testid=testid>{count}</p>
             </div>
         }
     };
     let summary = |items: Vec<ItemView>, empty: &'static str| {
+        let items: Vec<ItemView> = items.into_iter().take(OVERVIEW_ITEMS as usize).collect();
         if items.is_empty() {
             view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> }.into_any()
         } else {
@@ -65,42 +104,39 @@ pub fn Overview() -> impl IntoView {
         }
     };
     view! {
-        <div id="overview" data-live-region="">
-            <Suspense fallback=|| ()>
+        <div id="overview">
+            <Transition fallback=|| ()>
                 {move || overview.get().map(|o| match o {
-                    Ok(o) => {
-                        let c: Counts = o.counts;
-                        view! {
-                            <section aria-labelledby="glance">
-                                <h2 id="glance" class="text-lg font-semibold">{tu_string!(i18n, counts_heading)}</h2>
-                                <div class="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
-                                    {tile(tu_string!(i18n, mandatory), c.mandatory, "count-mandatory")}
-                                    {tile(tu_string!(i18n, recommended), c.recommended, "count-recommended")}
-                                    {tile(tu_string!(i18n, overdue_count), c.overdue_actions, "count-overdue")}
-                                    {tile(tu_string!(i18n, transactional), c.transactional, "count-transactional")}
-                                    {tile(tu_string!(i18n, promotional), c.promotional, "count-promotional")}
-                                    {tile(tu_string!(i18n, unread_count), c.unread_notifications, "count-unread")}
-                                </div>
-                            </section>
-                            <div class="mt-6 grid gap-6 lg:grid-cols-2">
-                                <section aria-labelledby="next-due">
-                                    <h2 id="next-due" class="text-lg font-semibold">{tu_string!(i18n, next_due)}</h2>
-                                    {summary(o.next_due, tu_string!(i18n, empty_actions))}
-                                </section>
-                                <section aria-labelledby="recent">
-                                    <h2 id="recent" class="text-lg font-semibold">{tu_string!(i18n, recent_notifications)}</h2>
-                                    {summary(o.recent, tu_string!(i18n, empty_notifications))}
-                                </section>
+                    Ok(o) => view! {
+                        <section aria-labelledby="glance">
+                            <h2 id="glance" class="text-lg font-semibold">{tu_string!(i18n, counts_heading)}</h2>
+                            <div class="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
+                                {tile(tu_string!(i18n, mandatory), |c| c.mandatory, "count-mandatory")}
+                                {tile(tu_string!(i18n, recommended), |c| c.recommended, "count-recommended")}
+                                {tile(tu_string!(i18n, overdue_count), |c| c.overdue_actions, "count-overdue")}
+                                {tile(tu_string!(i18n, transactional), |c| c.transactional, "count-transactional")}
+                                {tile(tu_string!(i18n, promotional), |c| c.promotional, "count-promotional")}
+                                {tile(tu_string!(i18n, unread_count), |c| c.unread_notifications, "count-unread")}
                             </div>
-                        }
-                        .into_any()
+                        </section>
+                        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+                            <section aria-labelledby="next-due">
+                                <h2 id="next-due" class="text-lg font-semibold">{tu_string!(i18n, next_due)}</h2>
+                                {summary(o.next_due, tu_string!(i18n, empty_actions))}
+                            </section>
+                            <section aria-labelledby="recent">
+                                <h2 id="recent" class="text-lg font-semibold">{tu_string!(i18n, recent_notifications)}</h2>
+                                {summary(o.recent, tu_string!(i18n, empty_notifications))}
+                            </section>
+                        </div>
                     }
+                    .into_any(),
                     Err(e) => {
                         super::respond_with(&e);
-                        view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any()
+                        view! { <p role="alert" class="text-red-800">{super::error_text(i18n, &e)}</p> }.into_any()
                     }
                 })}
-            </Suspense>
+            </Transition>
         </div>
     }
 }
@@ -149,23 +185,145 @@ impl ListKind {
     }
 }
 
+/// What a list's controls do in the page: the user's own actions on items, shown at once
+/// (optimistically) and undone, with the reason in words, when the server refuses them.
+#[derive(Clone, Copy)]
+pub struct ListActions {
+    store: ItemStore,
+    i18n: leptos_i18n::I18nContext<Locale>,
+    /// Items ticked for "Archive selected".
+    pub selected: RwSignal<BTreeSet<String>>,
+    /// Why the last action was refused.
+    pub refusal: RwSignal<Option<String>>,
+}
+
+impl ListActions {
+    /// Archives or unarchives `item`. Keyboard focus goes on from the item now at its place
+    /// (see `focus`).
+    pub fn archive(self, item: ItemView, archive: bool) {
+        let i18n = self.i18n;
+        let (prefix, reason) = match archive {
+            true => (tu_string!(i18n, archive_failed), Removal::Archived),
+            false => (tu_string!(i18n, unarchive_failed), Removal::Archived),
+        };
+        self.refusal.set(None);
+        self.selected.update(|s| {
+            s.remove(&item.id);
+        });
+        // Archiving takes it out of the open lists; unarchiving out of the Archived view.
+        let gone = match archive {
+            true => Change::ItemRemoved {
+                item_id: item.id.clone(),
+                reason,
+            },
+            false => Change::ItemChanged {
+                item: ItemView {
+                    archived: false,
+                    ..item.clone()
+                },
+            },
+        };
+        self.store.apply_local(std::slice::from_ref(&gone));
+        leptos::task::spawn_local(async move {
+            let answer = match archive {
+                true => crate::items::archive_item(item.id.clone()).await,
+                false => crate::items::unarchive_item(item.id.clone()).await,
+            };
+            if let Err(e) = answer {
+                // Back where it was, with the reason.
+                self.store.apply_local(&[Change::ItemAdded { item }]);
+                self.refusal
+                    .set(Some(format!("{prefix} {}", super::error_text(i18n, &e))));
+            }
+        });
+    }
+
+    /// Archives every ticked item.
+    pub fn archive_selected(self) {
+        let i18n = self.i18n;
+        let ids: Vec<String> = self.selected.get_untracked().into_iter().collect();
+        self.refusal.set(None);
+        if ids.is_empty() {
+            self.refusal.set(Some(format!(
+                "{} {}",
+                tu_string!(i18n, archive_failed),
+                tu_string!(i18n, select_first)
+            )));
+            return;
+        }
+        self.selected.set(BTreeSet::new());
+        let gone: Vec<Change> = ids
+            .iter()
+            .map(|id| Change::ItemRemoved {
+                item_id: id.clone(),
+                reason: Removal::Archived,
+            })
+            .collect();
+        self.store.apply_local(&gone);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = crate::items::archive_selected(Some(ids)).await {
+                // Some may have been archived: the list as the server has it, and the reason.
+                self.store.refetch_all();
+                self.refusal.set(Some(format!(
+                    "{} {}",
+                    tu_string!(i18n, archive_failed),
+                    super::error_text(i18n, &e)
+                )));
+            }
+        });
+    }
+
+    /// Marks an item read.
+    pub fn mark_read(self, item: ItemView) {
+        let i18n = self.i18n;
+        self.store.apply_local(&[Change::ItemChanged {
+            item: ItemView {
+                read: true,
+                ..item.clone()
+            },
+        }]);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = crate::items::mark_read(item.id.clone()).await {
+                self.store.apply_local(&[Change::ItemChanged { item }]);
+                self.refusal.set(Some(super::error_text(i18n, &e)));
+            }
+        });
+    }
+}
+
 /// A filterable, pageable list of the user's items.
 #[component]
 pub fn ItemList(kind: ListKind) -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map().get_untracked();
-    let workspace = query
-        .get("workspace")
-        .filter(|w| WORKSPACES.contains(&w.as_str()));
-    let category = query.get("category").and_then(|c| Category::parse(&c));
-    let cursor = query.get("cursor").filter(|c| !c.is_empty());
-    let filter = ItemFilter {
-        cursor: cursor.clone(),
-        ..kind.filter(workspace.clone(), category)
+    let store = ItemStore::get();
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| {
+            let workspace = q.get("workspace").filter(|w| WORKSPACES.contains(&w.as_str()));
+            let category = q.get("category").and_then(|c| Category::parse(&c));
+            ItemFilter {
+                cursor: q.get("cursor").filter(|c| !c.is_empty()),
+                ..kind.filter(workspace, category)
+            }
+        })
+    });
+    let page = Resource::new(
+        move || (filter.get(), store.generation.get()),
+        |(f, _)| list_items(f),
+    );
+    store.follow_resource(page, move |page, change| match page {
+        Ok(page) => page.follow(&filter.get_untracked(), change),
+        Err(_) => Followed::Unchanged,
+    });
+    let actions = ListActions {
+        store,
+        i18n,
+        selected: RwSignal::new(BTreeSet::new()),
+        refusal: RwSignal::new(None),
     };
-    let page = Resource::new(move || filter.clone(), list_items);
-    // An archive the server refused comes back in the URL.
-    let failure = [
+    provide_context(actions);
+    // Without the wasm, an action the server refused comes back in the URL.
+    let posted_refusal = [
         (super::refusal::<ArchiveItem>(), tu_string!(i18n, archive_failed)),
         (
             super::refusal::<UnarchiveItem>(),
@@ -175,18 +333,30 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
             super::refusal::<ArchiveSelected>(),
             tu_string!(i18n, archive_failed),
         ),
+        (super::refusal::<MarkRead>(), ""),
     ]
     .into_iter()
-    .find_map(|(error, prefix)| error.map(|e| format!("{prefix} {e}")));
+    .find_map(|(error, prefix)| {
+        error.map(|e| {
+            format!("{prefix} {}", super::error_text(i18n, &e))
+                .trim()
+                .to_string()
+        })
+    });
+    actions.refusal.set(posted_refusal);
     let path = kind.path();
+    let workspace = move || filter.with(|f| f.workspace.clone());
+    let category = move || filter.with(|f| f.category);
     // The filters a next-page link keeps.
-    let kept: Vec<(&'static str, String)> = [
-        ("workspace", workspace.clone()),
-        ("category", category.map(|c| c.as_str().to_string())),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect();
+    let kept = move || -> Vec<(&'static str, String)> {
+        [
+            ("workspace", workspace()),
+            ("category", category().map(|c| c.as_str().to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    };
     let empty_text = match kind {
         ListKind::Actions => tu_string!(i18n, empty_actions),
         ListKind::Notifications => tu_string!(i18n, empty_notifications),
@@ -196,19 +366,46 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
         ListKind::Archived => CardControls::Unarchive,
         _ => CardControls::Archive,
     };
+    let navigate = use_navigate();
+    // The filter form navigates in the page; without the wasm it is a plain GET form.
+    let on_filter = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let pairs: Vec<(&'static str, String)> = ["workspace", "category"]
+            .into_iter()
+            .filter_map(|name| {
+                let value = form_value(&ev, name)?;
+                (!value.is_empty()).then_some((name, value))
+            })
+            .collect();
+        let href = match pairs.is_empty() {
+            true => path.to_string(),
+            false => format!("{path}?{}", query_string(&pairs)),
+        };
+        navigate(
+            &href,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let on_bulk = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        actions.archive_selected();
+    };
     let select_class = "mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     let button_class = "rounded-md bg-slate-800 px-3 py-1.5 text-sm font-medium text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
         <div class="flex flex-wrap items-end gap-4">
-            <form method="get" action=path class="flex flex-wrap items-end gap-4">
+            <form method="get" action=path on:submit=on_filter class="flex flex-wrap items-end gap-4">
                 <div>
                     <label for="filter-workspace" class="block text-sm font-medium">{tu_string!(i18n, workspace)}</label>
                     <select id="filter-workspace" name="workspace" class=select_class>
-                        <option value="" selected=workspace.is_none()>{tu_string!(i18n, all_workspaces)}</option>
+                        <option value="" selected=move || workspace().is_none()>{tu_string!(i18n, all_workspaces)}</option>
                         {WORKSPACES
                             .into_iter()
                             .map(|w| view! {
-                                <option value=w selected=workspace.as_deref() == Some(w)>{workspace_label(i18n, w)}</option>
+                                <option value=w selected=move || workspace().as_deref() == Some(w)>{workspace_label(i18n, w)}</option>
                             })
                             .collect_view()}
                     </select>
@@ -216,12 +413,12 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                 <div>
                     <label for="filter-category" class="block text-sm font-medium">{tu_string!(i18n, category)}</label>
                     <select id="filter-category" name="category" class=select_class>
-                        <option value="" selected=category.is_none()>{tu_string!(i18n, all_categories)}</option>
+                        <option value="" selected=move || category().is_none()>{tu_string!(i18n, all_categories)}</option>
                         {kind
                             .categories()
                             .iter()
                             .map(|c| view! {
-                                <option value=c.as_str() selected=category == Some(*c)>{category_name(i18n, *c)}</option>
+                                <option value=c.as_str() selected=move || category() == Some(*c)>{category_name(i18n, *c)}</option>
                             })
                             .collect_view()}
                     </select>
@@ -229,27 +426,30 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                 <button type="submit" class=button_class>{tu_string!(i18n, apply_filters)}</button>
             </form>
             {(kind != ListKind::Archived).then(|| view! {
-                <form id=BULK_ARCHIVE_FORM method="post" action=ArchiveSelected::url()>
+                <form id=BULK_ARCHIVE_FORM method="post" action=ArchiveSelected::url() on:submit=on_bulk>
                     <button type="submit" class=button_class>{tu_string!(i18n, archive_selected)}</button>
                 </form>
             })}
         </div>
-        {failure.map(|f| view! { <p role="alert" class="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{f}</p> })}
-        <div id=crate::items::ITEM_LIST data-live-region="">
-            <Suspense fallback=|| ()>
+        {move || actions.refusal.get().map(|f| view! {
+            <p role="alert" class="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{f}</p>
+        })}
+        <div id=crate::items::ITEM_LIST tabindex="-1" class="focus:outline-none">
+            <Transition fallback=|| ()>
                 {move || page.get().map(|p| match p {
                     Err(e) => {
                         super::respond_with(&e);
-                        view! { <p role="alert" class="mt-4 text-red-800">{e.to_string()}</p> }.into_any()
+                        view! { <p role="alert" class="mt-4 text-red-800">{super::error_text(i18n, &e)}</p> }.into_any()
                     }
                     Ok(p) => {
                         let empty = p.items.is_empty();
+                        let kept = kept();
                         let next = p.next_cursor.map(|c| {
                             let mut pairs = kept.clone();
                             pairs.push(("cursor", c));
                             format!("{path}?{}", query_string(&pairs))
                         });
-                        let first = cursor.is_some().then(|| match kept.is_empty() {
+                        let first = filter.with_untracked(|f| f.cursor.is_some()).then(|| match kept.is_empty() {
                             true => path.to_string(),
                             false => format!("{path}?{}", query_string(&kept)),
                         });
@@ -268,7 +468,23 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                         .into_any()
                     }
                 })}
-            </Suspense>
+            </Transition>
         </div>
+    }
+}
+
+/// The value of a submitted form's control (in the browser).
+fn form_value(ev: &leptos::ev::SubmitEvent, name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let form = ev.target()?.dyn_into::<leptos::web_sys::HtmlFormElement>().ok()?;
+        let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
+        data.get(name).as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ev, name);
+        None
     }
 }

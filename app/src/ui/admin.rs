@@ -1,5 +1,6 @@
 //! The admin pages (account admins only): users and their roles, inviting a user, and the
-//! organisation's audit trail. Server HTML; every control is a form.
+//! organisation's audit trail. Every control is a form, which the page handles itself when the
+//! wasm runs.
 
 use leptos::prelude::*;
 
@@ -26,7 +27,7 @@ pub fn AdminPage() -> impl IntoView {
                 {move || members.get().map(|m| match m {
                     Err(e) => {
                         super::respond_with(&e);
-                        view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any()
+                        view! { <p role="alert" class="text-red-800">{super::error_text(i18n, &e)}</p> }.into_any()
                     }
                     Ok(m) => view! { <MemberTable initial=m /> }.into_any(),
                 })}
@@ -35,19 +36,36 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-/// The users with a switch per role. Each switch is a form of its own: pressing it posts the
-/// change, and the page comes back with the roles as the server now has them (a refused change
-/// leaves the switch where it was and says why).
+/// The users with a switch per role. Each switch is a form of its own. In the page, pressing
+/// it flips the switch at once and asks the server, which answers with the roles as it now has
+/// them (a refused change puts the switch back and says why); without the wasm the page comes
+/// back with them.
 #[component]
 fn MemberTable(initial: Members) -> impl IntoView {
     let i18n = use_i18n();
-    let refused = super::refusal::<AdminSetRole>().or_else(super::refusal::<AdminInviteForm>);
-    let Members { members, roles } = initial;
+    let posted_refusal = super::refusal::<AdminSetRole>().or_else(super::refusal::<AdminInviteForm>);
+    let refusal = RwSignal::new(posted_refusal.map(|e| super::error_text(i18n, &e)));
+    let members = RwSignal::new(initial.members);
+    let roles = initial.roles;
+    let invite = ServerAction::<AdminInviteForm>::new();
+    // An invited user joins the table.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = invite.value().get() {
+            leptos::task::spawn_local(async move {
+                if let Ok(m) = admin_members().await {
+                    members.set(m.members);
+                }
+            });
+        }
+    });
     let headers = roles.clone();
+    let invite_roles = roles.clone();
     view! {
-        {refused.map(|e| view! {
-            <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
-        })}
+        <div role="alert">
+            {move || refusal.get().map(|e| view! {
+                <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p>
+            })}
+        </div>
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table class="min-w-full text-sm">
                 <caption class="sr-only">{tu_string!(i18n, admin_users)}</caption>
@@ -58,58 +76,105 @@ fn MemberTable(initial: Members) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {members.into_iter().map(|m| {
-                        let status = if m.invited { tu_string!(i18n, admin_invited) } else { "" };
-                        view! {
-                            <tr class="border-t border-slate-100" data-testid="member">
-                                <th scope="row" class="px-3 py-2 text-left font-normal">
-                                    <span class="font-medium">{m.display_name.clone()}</span>
-                                    <span class="block text-slate-600">{m.email.clone()}</span>
-                                    <span class="block text-xs text-amber-800">{status}</span>
-                                </th>
-                                {roles.iter().map(|role| {
-                                    let has = m.roles.contains(role);
-                                    view! {
-                                        <td class="px-2 py-2 text-center">
-                                            <form method="post" action=AdminSetRole::url()>
-                                                <input type="hidden" name="user_id" value=m.id.clone() />
-                                                <input type="hidden" name="role" value=role.clone() />
-                                                <input type="hidden" name="granted" value=(!has).to_string() />
-                                                <RoleSwitch on=has label=format!("{role}: {}", m.email) />
-                                            </form>
-                                        </td>
-                                    }
-                                }).collect_view()}
-                            </tr>
-                        }
-                    }).collect_view()}
+                    <For each=move || members.get() key=|m| (m.id.clone(), m.invited) let:m>
+                        <tr class="border-t border-slate-100" data-testid="member">
+                            <th scope="row" class="px-3 py-2 text-left font-normal">
+                                <span class="font-medium">{m.display_name.clone()}</span>
+                                <span class="block text-slate-600">{m.email.clone()}</span>
+                                <span class="block text-xs text-amber-800">{if m.invited { tu_string!(i18n, admin_invited) } else { "" }}</span>
+                            </th>
+                            {roles.iter().map(|role| view! {
+                                <td class="px-2 py-2 text-center">
+                                    <RoleSwitch user_id=m.id.clone() email=m.email.clone() role=role.clone() members refusal />
+                                </td>
+                            }).collect_view()}
+                        </tr>
+                    </For>
                 </tbody>
             </table>
         </div>
-        <InviteForm roles />
+        <InviteForm roles=invite_roles invite />
     }
 }
 
-/// A switch that submits its form: on shows a filled track, off an empty one.
+/// A user's role as a switch that submits its form: on shows a filled track, off an empty one.
 #[component]
-fn RoleSwitch(on: bool, label: String) -> impl IntoView {
-    let track = if on { "bg-blue-700" } else { "bg-slate-300" };
-    let knob = if on { "translate-x-5" } else { "translate-x-0" };
+fn RoleSwitch(
+    user_id: String,
+    email: String,
+    role: String,
+    members: RwSignal<Vec<crate::admin::Member>>,
+    refusal: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let has = {
+        let (user_id, role) = (user_id.clone(), role.clone());
+        move || members.with(|ms| ms.iter().any(|m| m.id == user_id && m.roles.contains(&role)))
+    };
+    let on_submit = {
+        let (user_id, role, has) = (user_id.clone(), role.clone(), has.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let granted = !has();
+            let (user_id, role) = (user_id.clone(), role.clone());
+            let before = members.get_untracked();
+            members.update(|ms| {
+                if let Some(m) = ms.iter_mut().find(|m| m.id == user_id) {
+                    m.roles.retain(|r| *r != role);
+                    if granted {
+                        m.roles.push(role.clone());
+                    }
+                }
+            });
+            refusal.set(None);
+            leptos::task::spawn_local(async move {
+                match crate::admin::admin_set_role(user_id, role, granted).await {
+                    Ok(now) => members.set(now.members),
+                    Err(e) => {
+                        members.set(before);
+                        refusal.set(Some(super::error_text(i18n, &e)));
+                    }
+                }
+            });
+        }
+    };
+    let on = has.clone();
+    let track = move || if on() { "bg-blue-700" } else { "bg-slate-300" };
+    let on = has.clone();
+    let knob = move || if on() { "translate-x-5" } else { "translate-x-0" };
+    let on = has.clone();
     view! {
-        <button type="submit" role="switch" aria-checked=on.to_string() aria-label=label
-            class=format!("relative inline-flex h-6 w-11 shrink-0 items-center rounded-full {track} focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2")>
-            <span aria-hidden="true" class=format!("inline-block h-5 w-5 transform rounded-full bg-white shadow transition {knob}")></span>
-        </button>
+        <form method="post" action=AdminSetRole::url() on:submit=on_submit>
+            <input type="hidden" name="user_id" value=user_id />
+            <input type="hidden" name="role" value=role.clone() />
+            <input type="hidden" name="granted" value=move || (!has()).to_string() />
+            <button type="submit" role="switch" aria-checked=move || on().to_string() aria-label=format!("{role}: {email}")
+                class=move || format!("relative inline-flex h-6 w-11 shrink-0 items-center rounded-full {} focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2", track())>
+                <span aria-hidden="true" class=move || format!("inline-block h-5 w-5 transform rounded-full bg-white shadow transition {}", knob())></span>
+            </button>
+        </form>
     }
 }
 
 #[component]
-fn InviteForm(roles: Vec<String>) -> impl IntoView {
+fn InviteForm(roles: Vec<String>, invite: ServerAction<AdminInviteForm>) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map().get_untracked();
-    let sent_to = query.get("invited");
+    let posted_to = query.get("invited");
+    let sent_to = move || match invite.value().get() {
+        Some(Ok(to)) => Some(to),
+        Some(Err(_)) => None,
+        None => posted_to.clone(),
+    };
+    let refused = move || {
+        invite
+            .value()
+            .get()
+            .and_then(|v| v.err())
+            .map(|e| super::error_text(i18n, &e))
+    };
     view! {
-        <form method="post" action=AdminInviteForm::url() class="space-y-4 rounded-lg border border-slate-200 bg-white p-4">
+        <ActionForm action=invite attr:class="space-y-4 rounded-lg border border-slate-200 bg-white p-4">
             <h2 class="text-lg font-semibold">{tu_string!(i18n, admin_invite_title)}</h2>
             <div class="grid gap-4 sm:grid-cols-2">
                 <div>
@@ -136,37 +201,38 @@ fn InviteForm(roles: Vec<String>) -> impl IntoView {
                     }).collect_view()}
                 </div>
             </fieldset>
-            {sent_to.map(|to| view! {
-                <p role="status" class="text-sm text-green-800">{format!("{} {to}", tu_string!(i18n, admin_invite_sent))}</p>
-            })}
+            <div role="alert">
+                {move || refused().map(|e| view! { <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
+            </div>
+            <p role="status" class="text-sm text-green-800">
+                {move || sent_to().map(|to| format!("{} {to}", tu_string!(i18n, admin_invite_sent)))}
+            </p>
             <button type="submit" class=BUTTON>{tu_string!(i18n, admin_invite_button)}</button>
-        </form>
+        </ActionForm>
     }
 }
 
 #[component]
 pub fn AuditTrailPage() -> impl IntoView {
     let i18n = use_i18n();
-    let before = use_query_map()
-        .get_untracked()
-        .get("before")
-        .and_then(|b| b.parse::<i64>().ok());
-    let page = Resource::new(move || before, admin_audit);
+    let query = use_query_map();
+    let before = move || query.with(|q| q.get("before").and_then(|b| b.parse::<i64>().ok()));
+    let page = Resource::new(before, admin_audit);
     view! {
         <section class="space-y-4">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h1 class="text-2xl font-semibold">{tu_string!(i18n, audit_title)}</h1>
                 <a href="/admin" class="font-medium text-blue-800 underline">{tu_string!(i18n, admin_title)}</a>
             </div>
-            <Suspense fallback=|| ()>
+            <Transition fallback=|| ()>
                 {move || page.get().map(|page| match page {
                     Err(e) => {
                         super::respond_with(&e);
-                        view! { <p role="alert" class="text-red-800">{e.to_string()}</p> }.into_any()
+                        view! { <p role="alert" class="text-red-800">{super::error_text(i18n, &e)}</p> }.into_any()
                     }
                     Ok(page) => view! { <AuditTable page /> }.into_any(),
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

@@ -1,7 +1,10 @@
 //! Dates for people: the server, which knows neither the reader's locale nor their time zone,
-//! writes UTC; in the browser the live island rewrites each `<time data-ms>` with `Intl`.
+//! writes UTC; once the page is hydrated the browser shows each date with `Intl`, in the page's
+//! language and the reader's time zone.
 
 use leptos::prelude::*;
+
+use crate::i18n::*;
 
 /// `YYYY-MM-DD HH:MM UTC` for milliseconds since the epoch.
 pub fn utc(ms: i64) -> String {
@@ -30,11 +33,39 @@ pub fn iso(ms: i64) -> String {
     format!("{}T{}Z", &utc[..10], &utc[11..16])
 }
 
-/// A date-time as the page shows it: UTC from the server, turned into the reader's locale and
-/// time zone in the browser (by the live island, which reads `data-ms`).
+/// Whether dates are shown in the reader's locale: false while the page hydrates (it must
+/// match the server's UTC text), true from then on.
+#[derive(Clone, Copy)]
+pub struct LocalDates(pub RwSignal<bool>);
+
+/// A date-time as the page shows it: UTC from the server, in the reader's locale and time zone
+/// once the page is hydrated.
 #[component]
 pub fn LocalTime(ms: i64) -> impl IntoView {
-    view! { <time datetime=iso(ms) data-ms=ms.to_string()>{utc(ms)}</time> }
+    let local = use_context::<LocalDates>();
+    let lang = use_i18n().get_locale_untracked().as_str();
+    let text = move || match local {
+        Some(LocalDates(on)) if on.get() => in_locale(ms, lang),
+        _ => utc(ms),
+    };
+    view! { <time datetime=iso(ms)>{text}</time> }
+}
+
+/// The date-time in `lang` and the browser's time zone (UTC on the server).
+fn in_locale(ms: i64, lang: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        date.to_locale_string(lang, &options).into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = lang;
+        utc(ms)
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,16 @@
 //! The header on every page: the product, the language switcher, and for a signed-in user
-//! the bell with its live badge and pane, their name and sign-out. The language switcher and
-//! the bell are islands (the only parts of the UI compiled to wasm); the rest is server HTML.
+//! the bell with its live badge and pane, their name and sign-out.
 
 use leptos::html;
 use leptos::prelude::*;
 
 use super::item::{CategoryLabel, DueLabel};
-use super::live;
+use super::store::ItemStore;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::items::{get_bell_pane, item_counts};
+use crate::items::{BELL_NOTIFICATIONS, BellPane, ItemFilter, Kind, Order, get_bell_pane, item_counts};
+use crate::live::Followed;
 
 #[component]
 pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
@@ -21,12 +21,7 @@ pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Int
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3">
                 <a href="/action-center" class="text-lg font-semibold text-slate-900">{tu_string!(i18n, app_name)}</a>
                 <div class="flex items-center gap-3">
-                    <LanguageSwitcher
-                        current=i18n.get_locale_untracked().as_str().to_string()
-                        label=tu_string!(i18n, language).to_string()
-                        english=tu_string!(i18n, english).to_string()
-                        dutch=tu_string!(i18n, dutch).to_string()
-                    />
+                    <LanguageSwitcher />
                     <Suspense fallback=|| ()>
                         {move || {
                             user.get()
@@ -44,20 +39,22 @@ pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Int
 }
 
 /// English or Dutch. The server renders the page in the language of the `i18n_pref_locale`
-/// cookie (the first guess comes from the browser); a switch writes the cookie and reloads.
-/// An island: its text comes from the server as props.
-#[island]
-fn LanguageSwitcher(current: String, label: String, english: String, dutch: String) -> impl IntoView {
+/// cookie (the first guess comes from the browser); a switch writes the cookie and reloads,
+/// the one document load the UI makes on purpose: every text of the page changes.
+#[component]
+fn LanguageSwitcher() -> impl IntoView {
+    let i18n = use_i18n();
+    let current = i18n.get_locale_untracked().as_str();
     let on_change = move |ev: leptos::ev::Event| remember_language(&event_target_value(&ev));
     view! {
-        <label for="ui-language" class="sr-only">{label}</label>
+        <label for="ui-language" class="sr-only">{tu_string!(i18n, language)}</label>
         <select
             id="ui-language"
             on:change=on_change
             class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
         >
-            <option value="en" selected=current == "en">{english}</option>
-            <option value="nl" selected=current == "nl">{dutch}</option>
+            <option value="en" selected=current == "en">{tu_string!(i18n, english)}</option>
+            <option value="nl" selected=current == "nl">{tu_string!(i18n, dutch)}</option>
         </select>
     }
 }
@@ -94,19 +91,14 @@ fn remember_language(locale: &str) {
 fn SignedIn(user: CurrentUser, pending: Option<i64>) -> impl IntoView {
     let i18n = use_i18n();
     let is_admin = user.roles.iter().any(|r| r == crate::admin::ADMIN_ROLE);
-    let text = BellText {
-        notifications: tu_string!(i18n, notifications).to_string(),
-        announcement: tu_string!(i18n, pending_actions_announcement).to_string(),
-        loading: tu_string!(i18n, loading).to_string(),
-        go_to_action_center: tu_string!(i18n, go_to_action_center).to_string(),
-        my_preferences: tu_string!(i18n, my_preferences).to_string(),
-    };
+    // The stream starts once the page is hydrated, and runs as long as the page does.
+    Effect::new(move |_| super::live::start(ItemStore::get()));
     view! {
         <div class="flex items-center gap-3">
             {is_admin.then(|| view! {
                 <a href="/admin" class="text-sm font-medium text-blue-800 underline">{tu_string!(i18n, admin_link)}</a>
             })}
-            <Bell pending text />
+            <Bell pending />
             <div class="hidden text-right leading-tight sm:block">
                 <p class="font-medium" data-testid="user-name">{user.display_name.clone()}</p>
                 <p class="text-sm text-slate-600">{format!("{} · {}", user.email, user.org_name)}</p>
@@ -123,30 +115,40 @@ fn SignedIn(user: CurrentUser, pending: Option<i64>) -> impl IntoView {
     }
 }
 
-/// The bell's words, in the page's language.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct BellText {
-    notifications: String,
-    announcement: String,
-    loading: String,
-    go_to_action_center: String,
-    my_preferences: String,
-}
-
-/// The bell: a badge with the pending actions and a pane with them and the latest unread
-/// notifications (server HTML from `/bell`, fetched when it opens; without the wasm the button
-/// opens `/bell` itself). Escape closes the pane
-/// and puts focus back on the bell. The island also runs the page's live stream.
-#[island]
-fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
-    let bell = live::Bell {
-        pending: RwSignal::new(pending),
-        open: RwSignal::new(false),
-        pane: NodeRef::new(),
-    };
-    let open = bell.open;
+/// The bell: a badge with the pending actions (from the item store, so it follows the live
+/// stream) and a pane with them and the latest unread notifications, fetched when it first
+/// opens and then kept current by the store. Without the wasm the button opens `/bell`, the
+/// pane as a page of its own. Escape closes the pane and puts focus back on the bell.
+#[component]
+fn Bell(pending: Option<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = ItemStore::get();
+    let open = RwSignal::new(false);
+    let opened = RwSignal::new(false);
     let button = NodeRef::<html::Button>::new();
-    Effect::new(move |_| untrack(|| bell.start()));
+    let pane = Resource::new(
+        move || (opened.get(), store.generation.get()),
+        |(opened, _)| async move {
+            match opened {
+                true => get_bell_pane().await.map(Some),
+                false => Ok(None),
+            }
+        },
+    );
+    let actions = bell_actions();
+    let notes = bell_notifications();
+    store.follow_resource(pane, move |pane, change| match pane {
+        Ok(Some(p)) => {
+            let a = crate::live::follow(&mut p.actions, false, &actions, change);
+            let n = crate::live::follow(&mut p.notifications, true, &notes, change);
+            if a == Followed::Refetch || n == Followed::Refetch {
+                Followed::Refetch
+            } else {
+                Followed::Changed
+            }
+        }
+        _ => Followed::Unchanged,
+    });
     let close = move || {
         open.set(false);
         if let Some(b) = button.get_untracked() {
@@ -162,21 +164,12 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
     // Without the wasm the button submits its form and the pane opens as a page of its own.
     let toggle = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
-        let now_open = !open.get_untracked();
-        open.set(now_open);
-        if now_open {
-            bell.load_pane();
-        }
+        open.update(|o| *o = !*o);
+        opened.set(true);
     };
-    let BellText {
-        notifications,
-        announcement,
-        loading,
-        go_to_action_center,
-        my_preferences,
-    } = text;
+    let pending = move || store.counts.get().map(|c| c.pending_actions).or(pending);
     let badge = move || {
-        bell.pending.get().filter(|n| *n > 0).map(|n| {
+        pending().filter(|n| *n > 0).map(|n| {
             view! {
                 <span
                     data-testid="badge"
@@ -188,13 +181,25 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
             }
         })
     };
+    let announcement = tu_string!(i18n, pending_actions_announcement);
+    // A link in the pane closes it (the page changes under it without a reload).
+    let on_pane_click = move |ev: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|e| e.closest("a").ok().flatten());
+        if link.is_some() {
+            open.set(false);
+        }
+    };
     view! {
         <div class="relative" on:keydown=on_keydown>
             <form method="get" action="/bell" class="contents">
             <button
                 type="submit"
                 node_ref=button
-                aria-label=notifications.clone()
+                aria-label=tu_string!(i18n, notifications)
                 aria-expanded=move || open.get().to_string()
                 aria-controls="bell-pane"
                 on:click=toggle
@@ -207,43 +212,66 @@ fn Bell(pending: Option<i64>, text: BellText) -> impl IntoView {
             </button>
             </form>
             <p class="sr-only" role="status" aria-live="polite" data-testid="badge-announcement">
-                {move || bell.pending.get().map(|n| format!("{n} {announcement}"))}
+                {move || pending().map(|n| format!("{n} {announcement}"))}
             </p>
             // A click outside the pane closes it.
             <div class="fixed inset-0 z-10" aria-hidden="true" hidden=move || !open.get() on:click=move |_| open.set(false)></div>
             <div
                 id="bell-pane"
                 role="region"
-                aria-label=notifications
+                aria-label=tu_string!(i18n, notifications)
                 hidden=move || !open.get()
+                on:click=on_pane_click
                 class="absolute right-0 z-20 mt-2 w-[min(24rem,calc(100vw-2rem))] rounded-lg border border-slate-200 bg-white p-4 shadow-lg"
             >
-                <div id="bell-pane-content" node_ref=bell.pane>
-                    <p class="text-sm text-slate-600">{loading}</p>
+                <div id="bell-pane-content">
+                    <Transition fallback=move || view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }>
+                        {move || pane.get().map(|p| match p {
+                            Ok(Some(p)) => view! { <BellPaneContent pane=p /> }.into_any(),
+                            Ok(None) => view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }.into_any(),
+                            Err(e) => view! { <p role="alert" class="text-sm text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
+                        })}
+                    </Transition>
                 </div>
                 <div class="mt-4 flex flex-wrap gap-3 border-t border-slate-200 pt-3 text-sm">
-                    <a href="/action-center" class="font-medium text-blue-800 underline">{go_to_action_center}</a>
-                    <a href="/preferences" class="font-medium text-blue-800 underline">{my_preferences}</a>
+                    <a href="/action-center" class="font-medium text-blue-800 underline">{tu_string!(i18n, go_to_action_center)}</a>
+                    <a href="/preferences" class="font-medium text-blue-800 underline">{tu_string!(i18n, my_preferences)}</a>
                 </div>
             </div>
         </div>
     }
 }
 
-/// The bell pane's content as a page of its own: the bell fetches it when it opens.
+/// The lists the bell pane holds, as the store follows them.
+fn bell_actions() -> ItemFilter {
+    ItemFilter {
+        kind: Some(Kind::Action),
+        order: Order::DueDate,
+        ..Default::default()
+    }
+}
+
+fn bell_notifications() -> ItemFilter {
+    ItemFilter {
+        kind: Some(Kind::Notification),
+        ..Default::default()
+    }
+}
+
+/// The bell pane as a page of its own, for a browser without the wasm.
 #[component]
 pub fn BellPanePage() -> impl IntoView {
     let i18n = use_i18n();
     let pane = Resource::new(|| (), |_| get_bell_pane());
     view! {
         <h1 class="mb-4 text-2xl font-semibold">{tu_string!(i18n, notifications)}</h1>
-        <div id=live::BELL_PANE_PAGE>
+        <div id="bell-pane-page">
             <Suspense fallback=|| ()>
                 {move || pane.get().map(|p| match p {
-                    Ok(p) => view! { <BellPaneContent actions=p.actions notifications=p.notifications /> }.into_any(),
+                    Ok(p) => view! { <BellPaneContent pane=p /> }.into_any(),
                     Err(e) => {
                         super::respond_with(&e);
-                        view! { <p role="alert" class="text-sm text-red-800">{e.to_string()}</p> }.into_any()
+                        view! { <p role="alert" class="text-sm text-red-800">{super::error_text(i18n, &e)}</p> }.into_any()
                     }
                 })}
             </Suspense>
@@ -252,11 +280,19 @@ pub fn BellPanePage() -> impl IntoView {
 }
 
 #[component]
-fn BellPaneContent(
-    actions: Vec<crate::items::ItemView>,
-    notifications: Vec<crate::items::ItemView>,
-) -> impl IntoView {
+fn BellPaneContent(pane: BellPane) -> impl IntoView {
     let i18n = use_i18n();
+    let now = crate::items::now();
+    let BellPane {
+        mut actions,
+        notifications,
+    } = pane;
+    actions.sort_by(|a, b| a.bell_order(b, now));
+    let notifications: Vec<_> = notifications
+        .into_iter()
+        .filter(|n| !n.read)
+        .take(BELL_NOTIFICATIONS)
+        .collect();
     let no_actions = actions.is_empty();
     let no_notes = notifications.is_empty();
     view! {

@@ -1,11 +1,11 @@
 //! How one item looks: its title as a heading, category, workspace, due date and state.
-//! Server HTML: nothing here is compiled into the browser bundle.
 
 use leptos::prelude::*;
 
+use super::action_center::ListActions;
 use super::format;
 use crate::i18n::*;
-use crate::items::{ArchiveItem, Category, DueState, ItemView, OpenItem, Status, UnarchiveItem};
+use crate::items::{ArchiveItem, Category, DueState, ItemView, MarkRead, OpenItem, Status, UnarchiveItem};
 use leptos_i18n::I18nContext;
 use server_fn::ServerFn;
 
@@ -93,55 +93,89 @@ pub enum CardControls {
 /// The form that "Archive selected" submits; each card's selection box belongs to it.
 pub const BULK_ARCHIVE_FORM: &str = "bulk-archive";
 
-/// One item. Its buttons are plain forms posting to the item server functions, which send the
-/// browser back to the page it came from; opening its link marks it read on the way.
+/// One item. Its buttons are forms posting to the item server functions; in the page (with
+/// the wasm) they act through the list's `ListActions` instead, without leaving the page.
+/// Opening its link marks it read on the way.
 #[component]
 pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>) -> impl IntoView {
     let i18n = use_i18n();
+    let actions = use_context::<ListActions>();
     let controls = controls.unwrap_or(CardControls::None);
     let heading_id = format!("item-{}", item.id);
     let archivable = item.can_be_archived() && !item.archived;
     let select = (controls == CardControls::Archive && archivable).then(|| {
+        let id = item.id.clone();
+        let ticked = {
+            let id = id.clone();
+            move || actions.is_some_and(|a| a.selected.with(|s| s.contains(&id)))
+        };
+        let on_change = {
+            let id = id.clone();
+            move |ev: leptos::ev::Event| {
+                if let Some(a) = actions {
+                    let on = event_target_checked(&ev);
+                    a.selected.update(|s| {
+                        match on {
+                            true => s.insert(id.clone()),
+                            false => s.remove(&id),
+                        };
+                    });
+                }
+            }
+        };
         view! {
             <input
                 type="checkbox"
                 form=BULK_ARCHIVE_FORM
                 name="item_ids[]"
-                value=item.id.clone()
+                value=id
+                prop:checked=ticked
+                on:change=on_change
                 class="mt-1 h-4 w-4 rounded border-slate-400"
                 aria-label=format!("{} {}", tu_string!(i18n, select_item), item.title)
             />
         }
     });
-    let button = match controls {
-        CardControls::Archive if archivable => Some((ArchiveItem::url(), tu_string!(i18n, archive))),
-        CardControls::Unarchive if item.archived => Some((UnarchiveItem::url(), tu_string!(i18n, unarchive))),
+    let archive = match controls {
+        CardControls::Archive if archivable => Some((ArchiveItem::url(), tu_string!(i18n, archive), true)),
+        CardControls::Unarchive if item.archived => {
+            Some((UnarchiveItem::url(), tu_string!(i18n, unarchive), false))
+        }
         _ => None,
     }
-    .map(|(action, label)| {
-        view! {
-            <form method="post" action=action class="flex shrink-0 gap-2">
-                <input type="hidden" name="item_id" value=item.id.clone() />
-                <button
-                    type="submit"
-                    class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
-                >
-                    {label}
-                </button>
-            </form>
-        }
+    .map(|(action, label, archiving)| {
+        let card = item.clone();
+        let on_submit = move |ev: leptos::ev::SubmitEvent| {
+            if let Some(a) = actions {
+                ev.prevent_default();
+                a.archive(card.clone(), archiving);
+            }
+        };
+        view! { <CardButton action label item_id=item.id.clone() on_submit /> }
     });
+    let unread = !item.read && item.kind == crate::items::Kind::Notification;
+    let mark_read = (unread && controls != CardControls::None).then(|| {
+        let card = item.clone();
+        let on_submit = move |ev: leptos::ev::SubmitEvent| {
+            if let Some(a) = actions {
+                ev.prevent_default();
+                a.mark_read(card.clone());
+            }
+        };
+        view! { <CardButton action=MarkRead::url() label=tu_string!(i18n, mark_read) item_id=item.id.clone() on_submit /> }
+    });
+    // A link out of the page: the router leaves it to the browser.
     let title_view = match item.link.is_some() {
         true => view! {
-            <a href=format!("{}?item_id={}", OpenItem::url(), item.id) class="hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
+            <a href=format!("{}?item_id={}", OpenItem::url(), item.id) rel="external" class="hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
                 {item.title.clone()}
             </a>
         }
         .into_any(),
         false => item.title.clone().into_any(),
     };
-    let unread = (!item.read && item.kind == crate::items::Kind::Notification)
-        .then(|| view! { <span class="font-medium text-blue-800">{tu_string!(i18n, unread)}</span> });
+    let unread =
+        unread.then(|| view! { <span class="font-medium text-blue-800">{tu_string!(i18n, unread)}</span> });
     let workspace = workspace_label(i18n, &item.workspace);
     let labelled_by = heading_id.clone();
     view! {
@@ -158,8 +192,32 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
                         {unread}
                     </div>
                 </div>
-                {button}
+                <div class="flex shrink-0 flex-col gap-2 sm:flex-row">
+                    {mark_read}
+                    {archive}
+                </div>
             </div>
         </article>
+    }
+}
+
+/// A card's button: a form posting the item's id to `action`.
+#[component]
+fn CardButton(
+    action: &'static str,
+    label: &'static str,
+    item_id: String,
+    on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action on:submit=on_submit>
+            <input type="hidden" name="item_id" value=item_id />
+            <button
+                type="submit"
+                class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
+            >
+                {label}
+            </button>
+        </form>
     }
 }

@@ -1,24 +1,30 @@
-//! The pages and the frame around them, rendered on the server. Only the islands (the bell
-//! with the live stream, the language switcher) run in the browser; forms post to server
-//! functions, which send the browser back to the page (with the error, if any, in the URL).
+//! The pages and the frame around them: a single-page app, rendered on the server and hydrated
+//! whole in the browser, where `leptos_router` moves between the pages without loading a
+//! document and one item store (`store::ItemStore`), fed by the live stream, keeps every view of
+//! the user's items current. Every control is also a plain form or link, which posts to a
+//! server function or loads a page when the wasm does not run.
 
 mod action_center;
 mod admin;
+mod focus;
 mod format;
 mod header;
 mod item;
-pub mod live;
+mod live;
 mod setup;
 mod sign_in;
+pub mod store;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::auth::get_current_user;
+use crate::auth::{CurrentUser, get_current_user};
+use crate::error::AppError;
 use crate::i18n::*;
 use action_center::{ActionCenter, ItemList, ListKind, Overview};
+use leptos_i18n::I18nContext;
 
 /// The Content Security Policy of a page: scripts only from this site, plus the inline
 /// hydration scripts that carry this response's nonce; no framing.
@@ -47,7 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=true />
+                <HydrationScripts options />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -57,10 +63,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The signed-in user (or `None`), for the header and the pages' guards.
+#[derive(Clone, Copy)]
+pub struct SignedInUser(pub Resource<Result<Option<CurrentUser>, AppError>>);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let user = Resource::new(|| (), |_| get_current_user());
+    provide_context(SignedInUser(user));
+    store::ItemStore::provide();
+    let local_dates = format::LocalDates(RwSignal::new(false));
+    provide_context(local_dates);
+    // Runs once the page is hydrated: from then on dates are shown in the reader's locale.
+    Effect::new(move |_| local_dates.0.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/action-center.css" />
         <Title text="Action Center" />
@@ -69,8 +85,8 @@ pub fn App() -> impl IntoView {
                 <header::Header user />
                 <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
                     <Routes fallback=|| view! { <NotFound /> }>
-                        // Pages render whole (SsrMode::Async): the live island swaps in parts of
-                        // them, and a page that streams would not have them yet.
+                        // Pages render whole on the server (SsrMode::Async), so that the page
+                        // is complete before the wasm arrives, and without it.
                         <Route path=path!("/") view=|| view! { <Redirect path="/action-center" /> } />
                         <Route path=path!("/sign-in") view=sign_in::SignIn ssr=SsrMode::Async />
                         <Route path=path!("/setup") view=setup::Setup ssr=SsrMode::Async />
@@ -88,6 +104,40 @@ pub fn App() -> impl IntoView {
                 </main>
             </Router>
         </I18nContextProvider>
+    }
+}
+
+/// Sends a user who has not done first-run setup there (the server does the same for a page
+/// it is asked for; this covers moving to an Action Center page inside the app).
+pub(crate) fn require_setup() {
+    let Some(SignedInUser(user)) = use_context::<SignedInUser>() else {
+        return;
+    };
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(Some(u))) = user.get()
+            && !u.setup_completed
+        {
+            navigate(
+                "/setup",
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+}
+
+/// An error from the server in the UI language.
+pub(crate) fn error_text(i18n: I18nContext<Locale>, err: &AppError) -> String {
+    match err {
+        AppError::Unauthenticated => tu_string!(i18n, error_unauthenticated).to_string(),
+        AppError::Forbidden => tu_string!(i18n, error_forbidden).to_string(),
+        AppError::NotFound => tu_string!(i18n, error_not_found).to_string(),
+        AppError::Internal => tu_string!(i18n, error_internal).to_string(),
+        AppError::Transport(detail) => format!("{} ({detail})", tu_string!(i18n, error_transport)),
+        AppError::Invalid(message) => message.clone(),
     }
 }
 

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use server_fn::ServerFn;
 
 use super::item::workspace_label;
+use crate::error::AppError;
 use crate::i18n::*;
 use crate::preferences::{
     EMAIL_LANGUAGES, Preferences, ResendVerification, SubmitPreferences, get_preferences,
@@ -64,7 +65,7 @@ fn PreferencesForm(mode: FormMode) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || prefs.get().map(|p| match p {
-                Err(e) => view! { <p role="alert" class="mt-4 text-red-800">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="mt-4 text-red-800">{super::error_text(use_i18n(), &e)}</p> }.into_any(),
                 Ok(p) => view! { <PreferencesFields mode prefs=p /> }.into_any(),
             })}
         </Suspense>
@@ -73,33 +74,80 @@ fn PreferencesForm(mode: FormMode) -> impl IntoView {
 
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 focus:border-blue-600 focus:outline-none focus:ring-2 focus:ring-blue-600";
 
-/// The form itself: a plain form posting to `submit_preferences`, which answers with the page
-/// again (saying it saved, or with the reason it did not in the URL).
+/// The form itself: it posts to `submit_preferences`. In the page the post goes through the
+/// server function without leaving it (after setup, on to the Action Center); without the wasm
+/// the server answers with the page again, saying it saved, or with the reason it did not in
+/// the URL.
 #[component]
 fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map().get_untracked();
-    let refused = super::refusal::<SubmitPreferences>().or_else(super::refusal::<ResendVerification>);
-    let saved = query.get("saved").is_some() && refused.is_none() && mode == FormMode::Preferences;
-    let sent = query.get("sent").is_some() && refused.is_none();
-    let verified = prefs.notification_email_verified;
-    let help = if verified {
-        tu_string!(i18n, notification_email_help).to_string()
-    } else {
-        format!(
-            "{} {}. {} {}.",
-            tu_string!(i18n, verification_pending_prefix),
-            prefs.notification_email,
-            tu_string!(i18n, verification_pending_suffix),
-            prefs.sign_in_email
-        )
+    let submit = ServerAction::<SubmitPreferences>::new();
+    let resend = RwSignal::new(None::<Result<(), AppError>>);
+    // What the server has now: the verification state follows each save.
+    let current = RwSignal::new(prefs.clone());
+    let posted_refusal = super::refusal::<SubmitPreferences>().or_else(super::refusal::<ResendVerification>);
+    let saved_by_post = use_query_map().get_untracked().get("saved").is_some() && posted_refusal.is_none();
+    let refused = move || {
+        submit
+            .value()
+            .with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned()))
+            .or_else(|| resend.with(|r| r.as_ref().and_then(|r| r.as_ref().err().cloned())))
+            .or_else(|| posted_refusal.clone())
+    };
+    let saved = move || {
+        mode == FormMode::Preferences
+            && match submit.value().get() {
+                Some(answer) => answer.is_ok(),
+                None => saved_by_post,
+            }
+    };
+    let sent_by_post = query.get("sent").is_some() && super::refusal::<ResendVerification>().is_none();
+    let sent = move || resend.with(|r| matches!(r, Some(Ok(())))) || sent_by_post;
+    let navigate = leptos_router::hooks::use_navigate();
+    let user = use_context::<super::SignedInUser>();
+    Effect::new(move |_| {
+        let Some(Ok(saved)) = submit.value().get() else {
+            return;
+        };
+        current.set(saved);
+        if mode == FormMode::Setup {
+            // The header and the Action Center's guard see the finished setup first.
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                if let (Some(user), Ok(fresh)) = (user, crate::auth::get_current_user().await) {
+                    user.0.set(Some(Ok(fresh)));
+                }
+                navigate("/action-center", Default::default());
+            });
+        }
+    });
+    let on_resend = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        resend.set(None);
+        leptos::task::spawn_local(async move {
+            resend.set(Some(crate::preferences::resend_verification().await));
+        });
+    };
+    let verified = move || current.with(|p| p.notification_email_verified);
+    let help = move || {
+        current.with(|p| match p.notification_email_verified {
+            true => tu_string!(i18n, notification_email_help).to_string(),
+            false => format!(
+                "{} {}. {} {}.",
+                tu_string!(i18n, verification_pending_prefix),
+                p.notification_email,
+                tu_string!(i18n, verification_pending_suffix),
+                p.sign_in_email
+            ),
+        })
     };
     let language = prefs.email_language.clone();
     let off = prefs.email.workspaces_off.clone();
     view! {
         // The resend button sits in the form below but submits this one (forms do not nest).
-        <form id="resend-verification" method="post" action=ResendVerification::url()></form>
-        <form method="post" action=SubmitPreferences::url() class="mt-6 space-y-6">
+        <form id="resend-verification" method="post" action=ResendVerification::url() on:submit=on_resend></form>
+        <ActionForm action=submit attr:class="mt-6 space-y-6">
             {(mode == FormMode::Setup).then(|| view! { <input type="hidden" name="setup" value="1" /> })}
             <div>
                 <label for="job_function" class="block text-sm font-medium">{tu_string!(i18n, job_function)}</label>
@@ -119,19 +167,17 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                 <input id="notification_email" name="notification_email" type="email" required maxlength="254" pattern=super::EMAIL_PATTERN class=INPUT
                     aria-describedby="notification_email_help" value=prefs.notification_email.clone() />
                 <div id="notification_email_help" class="mt-1 text-sm text-slate-600">
-                    <span data-testid="verification" class=if verified { "font-medium text-green-800" } else { "font-medium text-amber-800" }>
-                        {if verified { tu_string!(i18n, verified) } else { tu_string!(i18n, unverified) }}
+                    <span data-testid="verification" class=move || if verified() { "font-medium text-green-800" } else { "font-medium text-amber-800" }>
+                        {move || if verified() { tu_string!(i18n, verified) } else { tu_string!(i18n, unverified) }}
                     </span>
                     " · "
                     {help}
                 </div>
-                {(!verified).then(|| view! {
-                    <button type="submit" form="resend-verification"
-                        class="mt-2 rounded-md border border-blue-700 px-3 py-1.5 text-sm font-medium text-blue-800 hover:bg-blue-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
-                        {tu_string!(i18n, send_verification)}
-                    </button>
-                })}
-                {sent.then(|| view! { <p role="status" class="mt-1 text-sm text-green-800">{tu_string!(i18n, verification_sent)}</p> })}
+                <button type="submit" form="resend-verification" hidden=verified
+                    class="mt-2 rounded-md border border-blue-700 px-3 py-1.5 text-sm font-medium text-blue-800 hover:bg-blue-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
+                    {tu_string!(i18n, send_verification)}
+                </button>
+                <p role="status" class="mt-1 text-sm text-green-800">{move || sent().then(|| tu_string!(i18n, verification_sent))}</p>
             </div>
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">{tu_string!(i18n, email_by_category)}</legend>
@@ -148,17 +194,19 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                     <OptionalSwitch id=format!("switch_ws_{w}") name=format!("workspaces[{w}]") label=workspace_label(i18n, w) on=!off.contains(w) />
                 }).collect_view()}
             </fieldset>
-            {refused.map(|e| view! {
-                <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
-            })}
-            {saved.then(|| view! { <p role="status" class="text-sm text-green-800">{tu_string!(i18n, saved)}</p> })}
+            <div role="alert">
+                {move || refused().map(|e| view! {
+                    <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{super::error_text(i18n, &e)}</p>
+                })}
+            </div>
+            <p role="status" class="text-sm text-green-800">{move || saved().then(|| tu_string!(i18n, saved))}</p>
             <button
                 type="submit"
                 class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
             >
                 {tu_string!(i18n, save)}
             </button>
-        </form>
+        </ActionForm>
     }
 }
 
