@@ -569,17 +569,25 @@ async fn scanned_list(db: &Db, r: &Reader, filter: &ItemFilter) -> Vec<String> {
 }
 
 async fn listed(db: &Db, r: &Reader, filter: &ItemFilter) -> Vec<String> {
-    let mut ids = Vec::new();
+    listed_items(db, r, filter)
+        .await
+        .into_iter()
+        .map(|i| i.id)
+        .collect()
+}
+
+async fn listed_items(db: &Db, r: &Reader, filter: &ItemFilter) -> Vec<items::ItemView> {
+    let mut found = Vec::new();
     let mut filter = ItemFilter {
         limit: Some(7),
         ..filter.clone()
     };
     loop {
         let page = items::list(db, r, &filter).await.unwrap();
-        ids.extend(page.items.into_iter().map(|i| i.id));
+        found.extend(page.items);
         match page.next_cursor {
             Some(c) => filter.cursor = Some(c),
-            None => return ids,
+            None => return found,
         }
     }
 }
@@ -647,6 +655,50 @@ async fn agree(db: &Db, cache: &ReadCache, readers: &[Reader], moment: &str) {
                         None => break,
                     }
                 }
+            }
+        }
+        browser_rules_agree(db, r, moment).await;
+    }
+}
+
+/// The rules by which the browser follows live changes (`ItemFilter::admits` and `order_of`)
+/// pick and order, from every item the reader has, what each list's query gives.
+async fn browser_rules_agree(db: &Db, r: &Reader, moment: &str) {
+    let mut all = Vec::new();
+    for archived in [false, true] {
+        let every = ItemFilter {
+            archived,
+            include_closed: true,
+            ..Default::default()
+        };
+        all.extend(listed_items(db, r, &every).await);
+    }
+    let kinds = [None, Some(Kind::Action), Some(Kind::Notification)];
+    let categories = [None, Some(Category::Recommended), Some(Category::Promotional)];
+    for order in [Order::Newest, Order::DueDate] {
+        for (archived, include_closed) in [(false, false), (false, true), (true, false)] {
+            for (kind, category) in kinds
+                .iter()
+                .flat_map(|k| categories.iter().map(move |c| (*k, *c)))
+            {
+                let filter = ItemFilter {
+                    order,
+                    archived,
+                    include_closed,
+                    kind,
+                    category,
+                    workspace: Some("billing".into()).filter(|_| category.is_some()),
+                    ..Default::default()
+                };
+                let mut picked: Vec<&items::ItemView> = all.iter().filter(|i| filter.admits(i)).collect();
+                picked.sort_by(|a, b| filter.order_of(a, b));
+                let picked: Vec<String> = picked.into_iter().map(|i| i.id.clone()).collect();
+                assert_eq!(
+                    picked,
+                    listed(db, r, &filter).await,
+                    "the browser's rules for {} {moment} ({filter:?})",
+                    r.user_id
+                );
             }
         }
     }
