@@ -198,9 +198,10 @@ pub struct ListActions {
 }
 
 impl ListActions {
-    /// Archives or unarchives `item`. Keyboard focus goes on from the item now at its place
-    /// (see `focus`).
-    pub fn archive(self, item: ItemView, archive: bool) {
+    /// Archives or unarchives the item whose id the form posted (`item` is the card's, shown
+    /// changed at once when it is that one). Keyboard focus goes on from the item now at its
+    /// place (see `focus`).
+    pub fn archive(self, item_id: String, item: ItemView, archive: bool) {
         let i18n = self.i18n;
         let (prefix, reason) = match archive {
             true => (tu_string!(i18n, archive_failed), Removal::Archived),
@@ -208,8 +209,9 @@ impl ListActions {
         };
         self.refusal.set(None);
         self.selected.update(|s| {
-            s.remove(&item.id);
+            s.remove(&item_id);
         });
+        let shown = item.id == item_id;
         // Archiving takes it out of the open lists; unarchiving out of the Archived view.
         let gone = match archive {
             true => Change::ItemRemoved {
@@ -223,15 +225,19 @@ impl ListActions {
                 },
             },
         };
-        self.store.apply_local(std::slice::from_ref(&gone));
+        if shown {
+            self.store.apply_local(std::slice::from_ref(&gone));
+        }
         leptos::task::spawn_local(async move {
             let answer = match archive {
-                true => crate::items::archive_item(item.id.clone()).await,
-                false => crate::items::unarchive_item(item.id.clone()).await,
+                true => crate::items::archive_item(item_id).await,
+                false => crate::items::unarchive_item(item_id).await,
             };
             if let Err(e) = answer {
                 // Back where it was, with the reason.
-                self.store.apply_local(&[Change::ItemAdded { item }]);
+                if shown {
+                    self.store.apply_local(&[Change::ItemAdded { item }]);
+                }
                 self.refusal
                     .set(Some(format!("{prefix} {}", super::error_text(i18n, &e))));
             }
@@ -273,18 +279,23 @@ impl ListActions {
         });
     }
 
-    /// Marks an item read.
-    pub fn mark_read(self, item: ItemView) {
+    /// Marks the item whose id the form posted read (`item`: the card's, as for `archive`).
+    pub fn mark_read(self, item_id: String, item: ItemView) {
         let i18n = self.i18n;
-        self.store.apply_local(&[Change::ItemChanged {
-            item: ItemView {
-                read: true,
-                ..item.clone()
-            },
-        }]);
+        let shown = item.id == item_id;
+        if shown {
+            self.store.apply_local(&[Change::ItemChanged {
+                item: ItemView {
+                    read: true,
+                    ..item.clone()
+                },
+            }]);
+        }
         leptos::task::spawn_local(async move {
-            if let Err(e) = crate::items::mark_read(item.id.clone()).await {
-                self.store.apply_local(&[Change::ItemChanged { item }]);
+            if let Err(e) = crate::items::mark_read(item_id).await {
+                if shown {
+                    self.store.apply_local(&[Change::ItemChanged { item }]);
+                }
                 self.refusal.set(Some(super::error_text(i18n, &e)));
             }
         });
@@ -373,7 +384,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
         let pairs: Vec<(&'static str, String)> = ["workspace", "category"]
             .into_iter()
             .filter_map(|name| {
-                let value = form_value(&ev, name)?;
+                let value = super::form_value(&ev, name)?;
                 (!value.is_empty()).then_some((name, value))
             })
             .collect();
@@ -470,21 +481,5 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                 })}
             </Transition>
         </div>
-    }
-}
-
-/// The value of a submitted form's control (in the browser).
-fn form_value(ev: &leptos::ev::SubmitEvent, name: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        let form = ev.target()?.dyn_into::<leptos::web_sys::HtmlFormElement>().ok()?;
-        let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
-        data.get(name).as_string()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (ev, name);
-        None
     }
 }

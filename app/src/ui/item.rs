@@ -146,9 +146,9 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
     .map(|(action, label, archiving)| {
         let card = item.clone();
         let on_submit = move |ev: leptos::ev::SubmitEvent| {
-            if let Some(a) = actions {
+            if let (Some(a), Some(id)) = (actions, super::form_value(&ev, "item_id")) {
                 ev.prevent_default();
-                a.archive(card.clone(), archiving);
+                a.archive(id, card.clone(), archiving);
             }
         };
         view! { <CardButton action label item_id=item.id.clone() on_submit /> }
@@ -157,9 +157,9 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
     let mark_read = (unread && controls != CardControls::None).then(|| {
         let card = item.clone();
         let on_submit = move |ev: leptos::ev::SubmitEvent| {
-            if let Some(a) = actions {
+            if let (Some(a), Some(id)) = (actions, super::form_value(&ev, "item_id")) {
                 ev.prevent_default();
-                a.mark_read(card.clone());
+                a.mark_read(id, card.clone());
             }
         };
         view! { <CardButton action=MarkRead::url() label=tu_string!(i18n, mark_read) item_id=item.id.clone() on_submit /> }

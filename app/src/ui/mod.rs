@@ -171,6 +171,22 @@ where
         .with_untracked(|answer| answer.as_ref().and_then(|r| r.as_ref().err().cloned()))
 }
 
+/// The value of a submitted form's control (in the browser; `None` on the server).
+pub(crate) fn form_value(ev: &leptos::ev::SubmitEvent, name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let form = ev.target()?.dyn_into::<leptos::web_sys::HtmlFormElement>().ok()?;
+        let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
+        data.get(name).as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ev, name);
+        None
+    }
+}
+
 /// `k=v&k=v`, form-encoded, for the links and redirects that carry filters and cursors.
 pub fn query_string(pairs: &[(&str, String)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()

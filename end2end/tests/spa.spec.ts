@@ -1,0 +1,169 @@
+import { signIn } from './helpers';
+import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+
+// The UI is a single-page app: moving between pages, acting on items, saving preferences and
+// live changes happen in the page. Each test sets a marker on `window` that a document load
+// would lose, and checks it is still there.
+
+const KEY = 'demo-platform-key';
+
+async function mark(page: Page) {
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
+}
+
+async function expectNoDocumentLoad(page: Page) {
+  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('kept');
+}
+
+function item(page: Page, title: string): Locator {
+  return page.getByRole('article').filter({ has: page.getByRole('heading', { name: title }) });
+}
+
+function badge(page: Page) {
+  return page.getByRole('button', { name: 'Notifications' }).getByTestId('badge');
+}
+
+async function publish(request: APIRequestContext, title: string, roles: string[], category = 'recommended') {
+  const action = category === 'mandatory' || category === 'recommended';
+  const res = await request.post('/api/v1/items', {
+    headers: { Authorization: `Bearer ${KEY}` },
+    data: {
+      kind: action ? 'action' : 'notification',
+      category,
+      org_id: 'contoso',
+      workspace: 'billing',
+      audience: { roles, user_ids: [] },
+      title: { en: title },
+      ...(action ? { due_at: '2030-06-30T12:00:00Z' } : {}),
+    },
+  });
+  expect(res.status()).toBe(201);
+  return (await res.json()).id as string;
+}
+
+test('every page is reached without a document load', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  await mark(page);
+  const steps: [string, RegExp, RegExp | string][] = [
+    ['Actions', /\/action-center\/actions$/, 'Complete your account verification'],
+    ['Notifications', /\/action-center\/notifications$/, /./],
+    ['Archived', /\/action-center\/archived$/, /./],
+    ['Overview', /\/action-center$/, 'At a glance'],
+  ];
+  for (const [link, url, heading] of steps) {
+    await page.getByRole('link', { name: link, exact: true }).click();
+    await expect(page).toHaveURL(url);
+    await expect(page.getByRole('heading', { name: heading }).first()).toBeVisible();
+  }
+  await page.getByRole('link', { name: 'Administration' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Users and roles' })).toBeVisible();
+  await page.getByRole('link', { name: 'Audit trail' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit trail' })).toBeVisible();
+  await page.getByRole('button', { name: 'Notifications' }).click();
+  await page.getByRole('link', { name: 'My preferences' }).click();
+  await expect(page).toHaveURL(/\/preferences$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'My preferences' })).toBeVisible();
+  await page.getByRole('button', { name: 'Notifications' }).click();
+  await page.getByRole('link', { name: 'Go to Action Center' }).click();
+  await expect(page.getByRole('heading', { name: 'At a glance' })).toBeVisible();
+  await expectNoDocumentLoad(page);
+});
+
+test('a publish appears in the open list and the open bell pane', async ({ page, request }) => {
+  await signIn(page, 'finance@contoso.test');
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(page.getByTestId('item').first()).toBeVisible();
+  await page.getByRole('button', { name: 'Notifications' }).click();
+  const pane = page.locator('#bell-pane');
+  await expect(pane.getByTestId('bell-actions')).toBeVisible();
+  await mark(page);
+  const before = Number(await badge(page).textContent());
+  await publish(request, 'Renew the billing contract', ['billing_admin']);
+  await expect(item(page, 'Renew the billing contract')).toBeVisible();
+  await expect(pane.getByTestId('bell-actions').getByRole('link', { name: 'Renew the billing contract' })).toBeVisible();
+  await expect(badge(page)).toHaveText(String(before + 1));
+  await expectNoDocumentLoad(page);
+});
+
+test('archive and unarchive in the page, and a refusal rolled back in words', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();
+  await mark(page);
+  const before = Number(await badge(page).textContent());
+  await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Archive' }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+  await expect(badge(page)).toHaveText(String(before - 1));
+  // Focus stays in the list.
+  expect(await page.evaluate(() => document.activeElement?.closest('#item-list') !== null)).toBe(true);
+  await page.getByRole('link', { name: 'Archived' }).click();
+  await item(page, 'Add screenshots to your offer listing').getByRole('button', { name: 'Unarchive' }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toHaveCount(0);
+  await expect(badge(page)).toHaveText(String(before));
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(item(page, 'Add screenshots to your offer listing')).toBeVisible();
+
+  // The server refuses (the connection fails): the item comes back, with the reason.
+  await page.route('**/api/items_archive*', (route) => route.abort());
+  await item(page, 'Update your tax profile').getByRole('button', { name: 'Archive' }).click();
+  await expect(page.getByRole('alert')).toContainText('Could not archive');
+  await expect(item(page, 'Update your tax profile')).toBeVisible();
+  await expectNoDocumentLoad(page);
+});
+
+test('a filter change narrows the list in the page', async ({ page }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(page.getByTestId('item').first()).toBeVisible();
+  await mark(page);
+  await page.getByLabel('Category').selectOption('mandatory');
+  await page.getByLabel('Workspace').selectOption('billing');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/workspace=billing/);
+  await expect(page.getByTestId('item')).toHaveCount(1);
+  await expect(page.getByTestId('workspace')).toHaveText(['Billing']);
+  await expectNoDocumentLoad(page);
+});
+
+test('preferences save in the page and focus stays on Save', async ({ page }) => {
+  await signIn(page, 'dev@contoso.test');
+  await page.getByRole('button', { name: 'Notifications' }).click();
+  await page.getByRole('link', { name: 'My preferences' }).click();
+  await expect(page.getByLabel('Job function')).toBeVisible();
+  await mark(page);
+  await page.getByLabel('Job function').fill('Integration engineer');
+  await page.getByRole('switch', { name: 'Promotional notifications' }).uncheck();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Save' })).toBeFocused();
+  await expectNoDocumentLoad(page);
+  await page.reload();
+  await expect(page.getByLabel('Job function')).toHaveValue('Integration engineer');
+  await expect(page.getByRole('switch', { name: 'Promotional notifications' })).not.toBeChecked();
+});
+
+test("an admin's role grant appears live in another user's open list", async ({ page, browser, request }) => {
+  const title = 'Review the referral payout';
+  await publish(request, title, ['referrals_admin']);
+  await signIn(page, 'dev@contoso.test');
+  await page.getByRole('link', { name: 'Actions', exact: true }).click();
+  await expect(page.getByTestId('item').first()).toBeVisible();
+  await expect(item(page, title)).toHaveCount(0);
+  await mark(page);
+
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, 'admin@contoso.test');
+  await admin.getByRole('link', { name: 'Administration' }).click();
+  const grant = admin.getByRole('switch', { name: 'referrals_admin: dev@contoso.test' });
+  await expect(grant).toHaveAttribute('aria-checked', 'false');
+  await grant.click();
+  await expect(grant).toHaveAttribute('aria-checked', 'true');
+
+  await expect(item(page, title)).toBeVisible();
+  await expectNoDocumentLoad(page);
+
+  await grant.click();
+  await expect(grant).toHaveAttribute('aria-checked', 'false');
+  await expect(item(page, title)).toHaveCount(0);
+  await admin.context().close();
+});
