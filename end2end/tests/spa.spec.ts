@@ -167,3 +167,15 @@ test("an admin's role grant appears live in another user's open list", async ({ 
   await expect(item(page, title)).toHaveCount(0);
   await admin.context().close();
 });
+
+test('the icon and the web manifest are served, and the page names them', async ({ page, request }) => {
+  const manifest = await request.get('/manifest.webmanifest');
+  expect(manifest.status()).toBe(200);
+  expect((await manifest.json()).name).toBe('Action Center');
+  const icon = await request.get('/favicon.svg');
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()['content-type']).toContain('image/svg+xml');
+  await page.goto('/sign-in');
+  await expect(page.locator('link[rel="manifest"]')).toHaveAttribute('href', '/manifest.webmanifest');
+  await expect(page.locator('link[rel="icon"]')).toHaveAttribute('href', '/favicon.svg');
+});

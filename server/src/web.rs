@@ -234,8 +234,10 @@ pub fn plain_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// Paths an anonymous visitor may request; every other page sends them to sign-in.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/sign-in" | "/sign-out" | "/healthz" | "/favicon.ico")
-        || path.starts_with("/pkg/")
+    matches!(
+        path,
+        "/sign-in" | "/sign-out" | "/healthz" | "/favicon.ico" | "/favicon.svg" | "/manifest.webmanifest"
+    ) || path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path.starts_with("/verify-email/")
         || path.starts_with("/unsubscribe/")
@@ -476,6 +478,8 @@ mod tests {
             "/pkg/action-center.wasm",
             "/api/current_user",
             "/healthz",
+            "/favicon.svg",
+            "/manifest.webmanifest",
         ] {
             assert!(is_public(public), "{public}");
         }

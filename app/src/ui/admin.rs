@@ -61,11 +61,9 @@ fn MemberTable(initial: Members) -> impl IntoView {
     let headers = roles.clone();
     let invite_roles = roles.clone();
     view! {
-        <div role="alert">
-            {move || refusal.get().map(|e| view! {
-                <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p>
-            })}
-        </div>
+        {move || refusal.get().map(|e| view! {
+            <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p>
+        })}
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table class="min-w-full text-sm">
                 <caption class="sr-only">{tu_string!(i18n, admin_users)}</caption>
@@ -201,9 +199,7 @@ fn InviteForm(roles: Vec<String>, invite: ServerAction<AdminInviteForm>) -> impl
                     }).collect_view()}
                 </div>
             </fieldset>
-            <div role="alert">
-                {move || refused().map(|e| view! { <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
-            </div>
+            {move || refused().map(|e| view! { <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
             <p role="status" class="text-sm text-green-800">
                 {move || sent_to().map(|to| format!("{} {to}", tu_string!(i18n, admin_invite_sent)))}
             </p>

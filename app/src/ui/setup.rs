@@ -194,11 +194,9 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                     <OptionalSwitch id=format!("switch_ws_{w}") name=format!("workspaces[{w}]") label=workspace_label(i18n, w) on=!off.contains(w) />
                 }).collect_view()}
             </fieldset>
-            <div role="alert">
-                {move || refused().map(|e| view! {
-                    <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{super::error_text(i18n, &e)}</p>
-                })}
-            </div>
+            {move || refused().map(|e| view! {
+                <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{super::error_text(i18n, &e)}</p>
+            })}
             <p role="status" class="text-sm text-green-800">{move || saved().then(|| tu_string!(i18n, saved))}</p>
             <button
                 type="submit"
