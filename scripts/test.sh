@@ -22,11 +22,11 @@ pg_isready -h 127.0.0.1 -p 5432 >/dev/null || [[ "$TEST_POSTGRES_URL" != *"@127.
 
 say "formatting and lints"
 cargo fmt --all -- --check
-cargo clippy -p app -p server -p smtp-sink -p bench --all-targets --features app/ssr -- -D warnings
+cargo clippy -p app -p server -p smtp-sink -p bench --all-targets --features app/ssr,app/test-util -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 say "unit, storage contract and HTTP tests (SQLite and PostgreSQL)"
-cargo test -p app -p server -p smtp-sink --features app/ssr
+cargo test -p app -p server -p smtp-sink --features app/ssr,app/test-util
 
 build_release
 say "building the loopback SMTP sink for the end-to-end tests"

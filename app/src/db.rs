@@ -694,7 +694,9 @@ mod tests {
 }
 
 /// Throw-away databases for tests: a SQLite file in a temp folder, or a fresh PostgreSQL
-/// database on the server named by `TEST_POSTGRES_URL` (default: the local one).
+/// database on the server named by `TEST_POSTGRES_URL` (default: the local one). Only in test
+/// builds (feature `test-util` for the other crates' tests), never in the server.
+#[cfg(any(test, feature = "test-util"))]
 pub mod scratch {
     use super::{Backend, Db};
 

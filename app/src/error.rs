@@ -13,7 +13,7 @@ pub enum AppError {
     #[error("This item is not available to you.")]
     NotFound,
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     #[error("The server could not be reached ({0}). Check your connection and try again.")]
@@ -26,7 +26,7 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
-                AppError::Invalid(format!("The request was not understood: {msg}"))
+                AppError::Invalid(Refusal::NotUnderstood { detail: msg })
             }
             other => AppError::Transport(other.to_string()),
         }
@@ -41,6 +41,65 @@ impl From<crate::db::DbError> for AppError {
     }
 }
 
+/// Why the server refused what the user asked, as a code with its details: the UI puts it in
+/// the user's language (`ui::error_text`); the English here is for logs and the no-UI callers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Refusal {
+    #[error("A mandatory action cannot be archived.")]
+    MandatoryNotArchivable,
+    #[error("Only actions can be completed or cancelled.")]
+    NotAnAction,
+    #[error("The action is already closed.")]
+    AlreadyClosed,
+    #[error("Select the items to archive first.")]
+    NothingSelected,
+    #[error("Select at most {max} items at once.")]
+    TooManySelected { max: usize },
+    #[error("{refused} of {total} could not be archived: {reason}")]
+    SomeNotArchived {
+        refused: usize,
+        total: usize,
+        reason: Box<AppError>,
+    },
+    #[error("A job function is at most 100 characters.")]
+    JobFunctionTooLong,
+    #[error("Choose one of the offered email languages.")]
+    LanguageNotOffered,
+    #[error("Enter a valid email address.")]
+    EmailInvalid,
+    #[error("In-app notifications cannot be turned off.")]
+    InAppLocked,
+    #[error("Email for {category} actions cannot be turned off.")]
+    ActionEmailLocked { category: String },
+    #[error("There is no email category {name:?}.")]
+    UnknownCategory { name: String },
+    #[error("There is no workspace {name:?}.")]
+    UnknownWorkspace { name: String },
+    #[error("There is no role {name:?}.")]
+    UnknownRole { name: String },
+    #[error("There is already an account with this email address.")]
+    AccountExists,
+    #[error("A display name is 1 to 200 characters.")]
+    DisplayName,
+    #[error("An organisation needs at least one account admin: grant account_admin to someone else first.")]
+    LastAdmin,
+    #[error("Your notification email is already verified.")]
+    AlreadyVerified,
+    #[error(
+        "A verification email was sent less than a minute ago. Check your inbox, or try again in a minute."
+    )]
+    VerificationTooSoon,
+    #[error("The request was not understood: {detail}")]
+    NotUnderstood { detail: String },
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        AppError::Invalid(refusal)
+    }
+}
+
 impl AppError {
     /// The HTTP status a server function answers with when it fails this way.
     pub fn status(&self) -> u16 {
@@ -51,5 +110,31 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::Internal | AppError::Transport(_) => 500,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI reads refusals by their code: the wire form is a contract.
+    #[test]
+    fn refusals_travel_as_codes_with_their_details() {
+        let refusal = AppError::Invalid(Refusal::SomeNotArchived {
+            refused: 1,
+            total: 2,
+            reason: Box::new(Refusal::MandatoryNotArchivable.into()),
+        });
+        let json = serde_json::to_value(&refusal).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "Invalid": { "code": "some_not_archived", "refused": 1, "total": 2,
+                "reason": { "Invalid": { "code": "mandatory_not_archivable" } } } })
+        );
+        assert_eq!(serde_json::from_value::<AppError>(json).unwrap(), refusal);
+        assert_eq!(
+            refusal.to_string(),
+            "1 of 2 could not be archived: A mandatory action cannot be archived."
+        );
     }
 }

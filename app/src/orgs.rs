@@ -40,6 +40,24 @@ pub enum InputError {
     LastAdmin,
 }
 
+impl From<InputError> for crate::error::Refusal {
+    fn from(err: InputError) -> Self {
+        use crate::error::Refusal;
+        match err {
+            InputError::Email(_) => Refusal::EmailInvalid,
+            InputError::DisplayName => Refusal::DisplayName,
+            InputError::UnknownRole(name) => Refusal::UnknownRole { name },
+            InputError::LastAdmin => Refusal::LastAdmin,
+            // Set by operators on the command line, never by a form of the UI.
+            other @ (InputError::OrgId(_) | InputError::OrgName | InputError::Password) => {
+                Refusal::NotUnderstood {
+                    detail: other.to_string(),
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
     #[error(transparent)]

@@ -8,7 +8,7 @@ use app::email::{Links, UnsubscribeTarget};
 use app::preferences::verification::{self, LinkState};
 use app::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
@@ -21,8 +21,13 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
-fn password_form(token: &str, email: &str, problem: Option<&str>) -> Response {
-    let s = Strings::for_language("en");
+/// The language of a page reached from an email link by someone who may not be signed in: the
+/// UI language they chose in this browser, else their browser's.
+fn reader_language(headers: &HeaderMap) -> Strings {
+    Strings::for_language(&app::auth::session::ui_language(headers).unwrap_or_default())
+}
+
+fn password_form(s: &Strings, token: &str, email: &str, problem: Option<&str>) -> Response {
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -31,7 +36,7 @@ fn password_form(token: &str, email: &str, problem: Option<&str>) -> Response {
     html(
         status,
         page(&Page {
-            language: "en".into(),
+            language: s.lang().into(),
             title: s.get("page_password_title", &[]),
             message: problem
                 .map(str::to_string)
@@ -48,17 +53,16 @@ fn password_form(token: &str, email: &str, problem: Option<&str>) -> Response {
     )
 }
 
-fn invite_link_page(link: &invites::InviteLink) -> Response {
+fn invite_link_page(s: &Strings, link: &invites::InviteLink) -> Response {
     let (key, status) = match link {
         invites::InviteLink::Used => ("page_link_used", StatusCode::GONE),
         invites::InviteLink::Expired => ("page_link_expired", StatusCode::GONE),
         _ => ("page_link_invalid", StatusCode::NOT_FOUND),
     };
-    let s = Strings::for_language("en");
     html(
         status,
         page(&Page {
-            language: "en".into(),
+            language: s.lang().into(),
             title: s.get("page_password_title", &[]),
             message: s.get(key, &[]),
             failed: true,
@@ -67,13 +71,18 @@ fn invite_link_page(link: &invites::InviteLink) -> Response {
     )
 }
 
-async fn password_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+async fn password_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let s = reader_language(&headers);
     if !plausible(&token) {
-        return invite_link_page(&invites::InviteLink::Invalid);
+        return invite_link_page(&s, &invites::InviteLink::Invalid);
     }
     match invites::inspect(&state.db, &token).await {
-        Ok(invites::InviteLink::Valid { email, .. }) => password_form(&token, &email, None),
-        Ok(other) => invite_link_page(&other),
+        Ok(invites::InviteLink::Valid { email, .. }) => password_form(&s, &token, &email, None),
+        Ok(other) => invite_link_page(&s, &other),
         Err(err) => crate::web::unavailable(err),
     }
 }
@@ -82,10 +91,12 @@ async fn password_page(State(state): State<AppState>, Path(token): Path<String>)
 async fn set_password(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let s = reader_language(&headers);
     if !plausible(&token) {
-        return invite_link_page(&invites::InviteLink::Invalid);
+        return invite_link_page(&s, &invites::InviteLink::Invalid);
     }
     let form: std::collections::HashMap<String, String> =
         serde_urlencoded::from_bytes(&body).unwrap_or_default();
@@ -95,15 +106,14 @@ async fn set_password(
     );
     let email = match invites::inspect(&state.db, &token).await {
         Ok(invites::InviteLink::Valid { email, .. }) => email,
-        Ok(other) => return invite_link_page(&other),
+        Ok(other) => return invite_link_page(&s, &other),
         Err(err) => return crate::web::unavailable(err),
     };
-    let s = Strings::for_language("en");
     if !(8..=1024).contains(&password.chars().count()) {
-        return password_form(&token, &email, Some(&s.get("page_password_length", &[])));
+        return password_form(&s, &token, &email, Some(&s.get("page_password_length", &[])));
     }
     if password != repeat {
-        return password_form(&token, &email, Some(&s.get("page_password_mismatch", &[])));
+        return password_form(&s, &token, &email, Some(&s.get("page_password_mismatch", &[])));
     }
     let hash = app::auth::password::hash(&password);
     match invites::set_password(&state.db, &token, &hash).await {
@@ -122,7 +132,7 @@ async fn set_password(
                 Err(err) => crate::web::unavailable(err),
             }
         }
-        Ok(other) => invite_link_page(&other),
+        Ok(other) => invite_link_page(&s, &other),
         Err(err) => crate::web::unavailable(err),
     }
 }

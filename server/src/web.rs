@@ -326,14 +326,13 @@ async fn sign_in(
     // Checked before the password is: once the failures used up the allowance, even the right
     // password waits, so guessing cannot tell.
     if let Err(wait) = limits.sign_in_allowed(email, &client) {
-        let message = format!(
-            "Too many sign-in attempts. Try again in {} seconds.",
-            wait.seconds()
-        );
+        let s =
+            app::email::render::Strings::for_language(&session::ui_language(&headers).unwrap_or_default());
+        let seconds = wait.seconds().to_string();
         let page = app::email::render::page(&app::email::render::Page {
-            language: "en".into(),
-            title: "Sign in".into(),
-            message,
+            language: s.lang().into(),
+            title: s.get("page_sign_in_title", &[]),
+            message: s.get("page_sign_in_throttled", &[("seconds", &seconds)]),
             failed: true,
             ..Default::default()
         });

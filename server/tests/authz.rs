@@ -128,6 +128,13 @@ fn matrix() -> Vec<Row> {
         ),
         row(
             "POST",
+            "/api/items_workspaces",
+            "/api/items_workspaces",
+            Some((FORM, "")),
+            ANY_USER,
+        ),
+        row(
+            "POST",
             "/api/items_bell",
             "/api/items_bell",
             Some((FORM, "")),

@@ -5,6 +5,7 @@ mod common;
 
 use app::db::Backend;
 use app::db::scratch::ScratchDb;
+use app::error::{AppError, Refusal};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
@@ -43,6 +44,14 @@ fn session_cookie(res: &Response<Body>) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("ac_session=") && !c.contains("Max-Age=0"))
         .map(|c| c.split(';').next().unwrap_or_default().to_string())
+}
+
+/// The refusal a server function answered with (its error body is the `AppError` as JSON).
+fn refusal(body: &str) -> Refusal {
+    match serde_json::from_str::<AppError>(body) {
+        Ok(AppError::Invalid(refusal)) => refusal,
+        other => panic!("not a refusal: {other:?} from {body}"),
+    }
 }
 
 async fn text(res: Response<Body>) -> String {
@@ -224,7 +233,7 @@ async fn server_functions_act_only_on_items_that_reach_the_user(backend: Backend
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("A mandatory action cannot be archived."), "{body}");
+    assert_eq!(refusal(&body), Refusal::MandatoryNotArchivable, "{body}");
     let (status, body) = call(
         &router,
         "items_archive",
@@ -607,26 +616,27 @@ async fn a_crafted_request_cannot_turn_off_locked_email(backend: Backend) {
     for (switches, expected) in [
         (
             serde_json::json!({ "categories": { "mandatory": false } }),
-            "Email for mandatory actions cannot be turned off.",
+            Refusal::ActionEmailLocked {
+                category: "mandatory".into(),
+            },
         ),
         (
             serde_json::json!({ "categories": { "recommended": false, "promotional": false } }),
-            "Email for recommended actions cannot be turned off.",
+            Refusal::ActionEmailLocked {
+                category: "recommended".into(),
+            },
         ),
-        (
-            serde_json::json!({ "in_app": false }),
-            "In-app notifications cannot be turned off.",
-        ),
+        (serde_json::json!({ "in_app": false }), Refusal::InAppLocked),
         (
             serde_json::json!({ "workspaces": { "moon": false } }),
-            "There is no workspace \\\"moon\\\".",
+            Refusal::UnknownWorkspace { name: "moon".into() },
         ),
     ] {
         // The rest of the form changes too: none of it may be stored.
         let body = json_form("Changed", "changed@contoso.test", switches);
         let (status, answer) = call(&router, "preferences_save", Some(&admin), json, body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-        assert!(answer.contains(expected), "{answer} should say {expected}");
+        assert_eq!(refusal(&answer), expected, "{answer}");
         assert_eq!(prefs_of(&db.db, "admin@contoso.test").await, before);
     }
     let body = json_form(
@@ -756,6 +766,7 @@ async fn a_verification_link_verifies_once(backend: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "the first link is less than a minute old: {answer}"
     );
+    assert_eq!(refusal(&answer), Refusal::VerificationTooSoon);
     sqlx::query("UPDATE email_verifications SET created_at = $1")
         .bind(app::db::now_ms() - 120_000)
         .execute(db.db.pool())
@@ -914,7 +925,7 @@ async fn admins_manage_roles_but_never_remove_the_last_admin(backend: Backend) {
     let body = format!("user_id={}&role=account_admin&granted=false", admin_user.id);
     let (status, answer) = call(&router, "admin_set_role", Some(&admin), FORM, body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    assert!(answer.contains("at least one account admin"), "{answer}");
+    assert_eq!(refusal(&answer), Refusal::LastAdmin, "{answer}");
     assert!(
         app::orgs::roles_of(&db.db, &admin_user.id)
             .await
@@ -991,8 +1002,28 @@ async fn an_invited_user_chooses_a_password_once(backend: Backend) {
             .await
             .contains("Choose a password for invitee@contoso.test")
     );
+    // In the language this browser chose for the UI (or asks for).
+    let dutch = get(&router, &path, Some("i18n_pref_locale=nl")).await;
+    let dutch = text(dutch).await;
+    assert!(
+        dutch.contains("Kies een wachtwoord voor invitee@contoso.test") && dutch.contains("lang=\"nl\""),
+        "{dutch}"
+    );
     let short = post_form(&router, &path, "password=short&repeat=short").await;
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(short).await.contains("A password is 8 to 1024 characters."));
+    let short = Request::post(path.as_str())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT_LANGUAGE, "nl-BE,nl;q=0.9,en;q=0.5")
+        .body(Body::from("password=short&repeat=short"))
+        .unwrap();
+    let short = router.clone().oneshot(short).await.unwrap();
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(short)
+            .await
+            .contains("Een wachtwoord heeft 8 tot 1024 tekens.")
+    );
     let differ = post_form(&router, &path, "password=long+enough+1&repeat=long+enough+2").await;
     assert_eq!(differ.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let done = post_form(&router, &path, "password=long+enough+1&repeat=long+enough+1").await;
@@ -1177,6 +1208,13 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
         .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert!(text(res).await.contains("Too many sign-in attempts"));
+    let mut dutch = form("email=dev%40contoso.test&password=actioncenter");
+    dutch
+        .headers_mut()
+        .insert(header::COOKIE, "i18n_pref_locale=nl".parse().unwrap());
+    let res = router.clone().oneshot(dutch).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(text(res).await.contains("Te veel inlogpogingen"));
     // Another account is not held up.
     let res = router
         .clone()
@@ -1397,6 +1435,14 @@ async fn the_forms_work_without_script(backend: Backend) {
         follow(&router, &res, &admin)
             .await
             .contains("Select the items to archive first.")
+    );
+    // The refusal is a code: each reader gets it in the language they read the UI in.
+    let dutch = format!("{admin}; i18n_pref_locale=nl");
+    let res = browser_post(&router, &dutch, "/api/items_archive_selected", from, "").await;
+    assert!(
+        follow(&router, &res, &dutch)
+            .await
+            .contains("Selecteer eerst de items die u wilt archiveren.")
     );
 
     // Opening a notification's link marks it read on the way.

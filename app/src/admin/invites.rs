@@ -7,7 +7,7 @@ use crate::db::{Db, DbError, now_ms};
 use crate::email::outbox::{Letter, enqueue};
 use crate::email::render::{self, Recipient};
 use crate::email::{EmailError, Links, Purpose};
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::orgs::{self, NewUser, OrgError};
 
 use super::Invitation;
@@ -35,12 +35,11 @@ impl From<sqlx::Error> for InviteError {
 impl From<InviteError> for AppError {
     fn from(err: InviteError) -> Self {
         match err {
-            InviteError::Exists => AppError::Invalid(err.to_string()),
-            InviteError::Org(OrgError::Db(DbError::Duplicate(_))) => {
-                AppError::Invalid(InviteError::Exists.to_string())
+            InviteError::Exists | InviteError::Org(OrgError::Db(DbError::Duplicate(_))) => {
+                Refusal::AccountExists.into()
             }
             InviteError::Org(OrgError::Db(e)) | InviteError::Db(e) => e.into(),
-            InviteError::Org(e) => AppError::Invalid(e.to_string()),
+            InviteError::Org(OrgError::Input(e)) => AppError::Invalid(e.into()),
             InviteError::Email(e) => {
                 tracing::error!(error = %e, "cannot prepare the invitation email");
                 AppError::Internal

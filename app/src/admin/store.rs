@@ -58,7 +58,7 @@ impl From<AdminError> for AppError {
         match err {
             AdminError::NotAMember => AppError::NotFound,
             AdminError::Org(OrgError::Db(e)) | AdminError::Db(e) => e.into(),
-            AdminError::Org(e) => AppError::Invalid(e.to_string()),
+            AdminError::Org(OrgError::Input(e)) => AppError::Invalid(e.into()),
         }
     }
 }

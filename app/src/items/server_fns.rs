@@ -6,6 +6,8 @@ use server_fn::codec::Json;
 
 use super::{Counts, ItemFilter, ItemPage, ItemView};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::error::Refusal;
 
 #[cfg(feature = "ssr")]
 impl From<super::ItemError> for AppError {
@@ -13,12 +15,16 @@ impl From<super::ItemError> for AppError {
         use super::ItemError;
         match err {
             ItemError::NotFound => AppError::NotFound,
-            ItemError::MandatoryCannotBeArchived => {
-                AppError::Invalid("A mandatory action cannot be archived.".into())
+            ItemError::MandatoryCannotBeArchived => Refusal::MandatoryNotArchivable.into(),
+            ItemError::NotAnAction => Refusal::NotAnAction.into(),
+            ItemError::AlreadyClosed(_) => Refusal::AlreadyClosed.into(),
+            // The UI sends no item payloads and reuses no idempotency keys: only a crafted
+            // request gets here.
+            err @ (ItemError::Invalid(_) | ItemError::IdempotencyConflict) => Refusal::NotUnderstood {
+                detail: err.to_string(),
             }
-            ItemError::Invalid(e) => AppError::Invalid(e.message),
+            .into(),
             ItemError::Db(e) => e.into(),
-            other => AppError::Invalid(other.to_string()),
         }
     }
 }
@@ -61,6 +67,13 @@ async fn page(
 }
 
 /// The badge and overview counts of the signed-in user.
+/// The workspaces items can be tied to: the configurable catalog, as the database holds it.
+#[server(endpoint = "items_workspaces")]
+pub async fn workspaces() -> Result<Vec<String>, AppError> {
+    let (state, _, _) = crate::auth::session::require_reader()?;
+    Ok(crate::orgs::workspace_catalog(&state.db).await?)
+}
+
 #[server(endpoint = "items_counts")]
 pub async fn item_counts() -> Result<Counts, AppError> {
     let (state, reader, roles) = crate::auth::session::require_reader()?;
@@ -133,12 +146,10 @@ pub async fn archive_selected(item_ids: Option<Vec<String>>) -> Result<(), AppEr
     ids.sort();
     ids.dedup();
     if ids.is_empty() {
-        return Err(AppError::Invalid("Select the items to archive first.".into()));
+        return Err(Refusal::NothingSelected.into());
     }
     if ids.len() > MAX_SELECTED {
-        return Err(AppError::Invalid(format!(
-            "Select at most {MAX_SELECTED} items at once."
-        )));
+        return Err(Refusal::TooManySelected { max: MAX_SELECTED }.into());
     }
     let total = ids.len();
     let (state, reader, _) = crate::auth::session::require_reader()?;
@@ -155,10 +166,12 @@ pub async fn archive_selected(item_ids: Option<Vec<String>>) -> Result<(), AppEr
         }
         // Nothing archived: the reason as it is (an item the user cannot see stays not found).
         n if n == total => Err(refused.swap_remove(0)),
-        n => Err(AppError::Invalid(format!(
-            "{n} of {total} could not be archived: {}",
-            refused[0]
-        ))),
+        n => Err(Refusal::SomeNotArchived {
+            refused: n,
+            total,
+            reason: Box::new(refused.swap_remove(0)),
+        }
+        .into()),
     }
 }
 

@@ -62,6 +62,18 @@ pub enum PreferencesError {
     Rule(#[from] RuleError),
 }
 
+impl From<PreferencesError> for crate::error::Refusal {
+    fn from(err: PreferencesError) -> Self {
+        use crate::error::Refusal;
+        match err {
+            PreferencesError::JobFunction => Refusal::JobFunctionTooLong,
+            PreferencesError::Language => Refusal::LanguageNotOffered,
+            PreferencesError::Email => Refusal::EmailInvalid,
+            PreferencesError::Rule(rule) => rule.into(),
+        }
+    }
+}
+
 /// Checks and normalises the basics; returns (job function, language, email).
 #[cfg(feature = "ssr")]
 pub fn validate_basics(

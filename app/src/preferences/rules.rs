@@ -91,6 +91,20 @@ pub enum RuleError {
     UnknownWorkspace(String),
 }
 
+impl From<RuleError> for crate::error::Refusal {
+    fn from(err: RuleError) -> Self {
+        use crate::error::Refusal;
+        match err {
+            RuleError::InAppLocked => Refusal::InAppLocked,
+            RuleError::ActionEmailLocked(category) => Refusal::ActionEmailLocked {
+                category: category.to_string(),
+            },
+            RuleError::UnknownCategory(name) => Refusal::UnknownCategory { name },
+            RuleError::UnknownWorkspace(name) => Refusal::UnknownWorkspace { name },
+        }
+    }
+}
+
 /// Applies switch positions to the current choices, refusing any attempt to turn off what
 /// is locked on, and any name that is not a category or a known workspace.
 pub fn apply_switches(

@@ -260,7 +260,7 @@ pub enum SaveError {
 impl From<SaveError> for AppError {
     fn from(err: SaveError) -> Self {
         match err {
-            SaveError::Invalid(e) => AppError::Invalid(e.to_string()),
+            SaveError::Invalid(e) => AppError::Invalid(e.into()),
             SaveError::Verification(e) => e.into(),
             SaveError::Db(e) => e.into(),
         }

@@ -9,7 +9,7 @@ use crate::db::{Db, DbError, now_ms};
 use crate::email::outbox::{Letter, enqueue};
 use crate::email::render::{self, Recipient};
 use crate::email::{EmailError, Links, Purpose};
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 
 pub const LINK_VALID_MS: i64 = 24 * 60 * 60 * 1000;
 /// A user can ask for a new link at most this often.
@@ -38,9 +38,8 @@ impl From<sqlx::Error> for VerificationError {
 impl From<VerificationError> for AppError {
     fn from(err: VerificationError) -> Self {
         match err {
-            VerificationError::AlreadyVerified | VerificationError::TooSoon => {
-                AppError::Invalid(err.to_string())
-            }
+            VerificationError::AlreadyVerified => Refusal::AlreadyVerified.into(),
+            VerificationError::TooSoon => Refusal::VerificationTooSoon.into(),
             VerificationError::Email(e) => {
                 tracing::error!(error = %e, "cannot prepare the verification email");
                 AppError::Internal

@@ -11,13 +11,14 @@ use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use server_fn::ServerFn;
 
-use super::item::{BULK_ARCHIVE_FORM, CardControls, ItemCard, WORKSPACES, category_name, workspace_label};
+use super::item::{BULK_ARCHIVE_FORM, CardControls, ItemCard, category_name, workspace_label};
 use super::query_string;
 use super::store::ItemStore;
+use crate::error::AppError;
 use crate::i18n::*;
 use crate::items::{
     ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemView, Kind, MarkRead, OVERVIEW_ITEMS, Order,
-    UnarchiveItem, get_overview, list_items,
+    UnarchiveItem, get_overview, list_items, workspaces,
 };
 use crate::live::{Change, Followed, Removal};
 
@@ -28,6 +29,8 @@ pub fn ActionCenter() -> impl IntoView {
     let i18n = use_i18n();
     let store = ItemStore::get();
     super::require_setup();
+    // Read once for every list under the Action Center.
+    provide_context(WorkspaceCatalog(Resource::new(|| (), |_| workspaces())));
     let tab = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-700 aria-[current=page]:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
         <h1 class="text-2xl font-semibold">{tu_string!(i18n, app_name)}</h1>
@@ -43,6 +46,11 @@ pub fn ActionCenter() -> impl IntoView {
         </div>
     }
 }
+
+/// The workspaces a list can be filtered by (the catalog is configurable, so it comes from
+/// the server).
+#[derive(Clone, Copy)]
+struct WorkspaceCatalog(Resource<Result<Vec<String>, AppError>>);
 
 /// Counts by category, the next due actions and the latest notifications.
 #[component]
@@ -310,7 +318,8 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| {
         query.with(|q| {
-            let workspace = q.get("workspace").filter(|w| WORKSPACES.contains(&w.as_str()));
+            // An unknown workspace matches nothing; the server checks the rest.
+            let workspace = q.get("workspace").filter(|w| !w.is_empty());
             let category = q.get("category").and_then(|c| Category::parse(&c));
             ItemFilter {
                 cursor: q.get("cursor").filter(|c| !c.is_empty()),
@@ -413,12 +422,21 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                     <label for="filter-workspace" class="block text-sm font-medium">{tu_string!(i18n, workspace)}</label>
                     <select id="filter-workspace" name="workspace" class=select_class>
                         <option value="" selected=move || workspace().is_none()>{tu_string!(i18n, all_workspaces)}</option>
-                        {WORKSPACES
-                            .into_iter()
-                            .map(|w| view! {
-                                <option value=w selected=move || workspace().as_deref() == Some(w)>{workspace_label(i18n, w)}</option>
-                            })
-                            .collect_view()}
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                let catalog = expect_context::<WorkspaceCatalog>().0.await.unwrap_or_default();
+                                catalog
+                                    .into_iter()
+                                    .map(|w| {
+                                        let label = workspace_label(i18n, &w);
+                                        let chosen = w.clone();
+                                        view! {
+                                            <option value=w selected=move || workspace().as_deref() == Some(chosen.as_str())>{label}</option>
+                                        }
+                                    })
+                                    .collect_view()
+                            })}
+                        </Suspense>
                     </select>
                 </div>
                 <div>

@@ -49,16 +49,6 @@ pub fn workspace_label(i18n: I18nContext<Locale>, workspace: &str) -> String {
     }
 }
 
-pub const WORKSPACES: [&str; 7] = [
-    "account_settings",
-    "marketplace_offers",
-    "referrals",
-    "incentives",
-    "membership",
-    "billing",
-    "customers",
-];
-
 /// An action's due date and, when it matters, whether it is overdue or due soon.
 #[component]
 pub fn DueLabel(item: ItemView) -> impl IntoView {

@@ -21,7 +21,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::auth::{CurrentUser, get_current_user};
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::i18n::*;
 use action_center::{ActionCenter, ItemList, ListKind, Overview};
 use leptos_i18n::I18nContext;
@@ -140,8 +140,65 @@ pub(crate) fn error_text(i18n: I18nContext<Locale>, err: &AppError) -> String {
         AppError::NotFound => tu_string!(i18n, error_not_found).to_string(),
         AppError::Internal => tu_string!(i18n, error_internal).to_string(),
         AppError::Transport(detail) => format!("{} ({detail})", tu_string!(i18n, error_transport)),
-        AppError::Invalid(message) => message.clone(),
+        AppError::Invalid(refusal) => refusal_text(i18n, refusal),
     }
+}
+
+fn refusal_text(i18n: I18nContext<Locale>, refusal: &Refusal) -> String {
+    let text = |template: &str, values: &[(&str, &str)]| fill(template, values);
+    match refusal {
+        Refusal::MandatoryNotArchivable => text(tu_string!(i18n, refusal_mandatory_not_archivable), &[]),
+        Refusal::NotAnAction => text(tu_string!(i18n, refusal_not_an_action), &[]),
+        Refusal::AlreadyClosed => text(tu_string!(i18n, refusal_already_closed), &[]),
+        Refusal::NothingSelected => text(tu_string!(i18n, refusal_nothing_selected), &[]),
+        Refusal::TooManySelected { max } => text(
+            tu_string!(i18n, refusal_too_many_selected),
+            &[("max", &max.to_string())],
+        ),
+        Refusal::SomeNotArchived {
+            refused,
+            total,
+            reason,
+        } => text(
+            tu_string!(i18n, refusal_some_not_archived),
+            &[
+                ("refused", &refused.to_string()),
+                ("total", &total.to_string()),
+                ("reason", &error_text(i18n, reason)),
+            ],
+        ),
+        Refusal::JobFunctionTooLong => text(tu_string!(i18n, refusal_job_function_too_long), &[]),
+        Refusal::LanguageNotOffered => text(tu_string!(i18n, refusal_language_not_offered), &[]),
+        Refusal::EmailInvalid => text(tu_string!(i18n, refusal_email_invalid), &[]),
+        Refusal::InAppLocked => text(tu_string!(i18n, refusal_in_app_locked), &[]),
+        Refusal::ActionEmailLocked { category } => text(
+            tu_string!(i18n, refusal_action_email_locked),
+            &[("category", category)],
+        ),
+        Refusal::UnknownCategory { name } => {
+            text(tu_string!(i18n, refusal_unknown_category), &[("name", name)])
+        }
+        Refusal::UnknownWorkspace { name } => {
+            text(tu_string!(i18n, refusal_unknown_workspace), &[("name", name)])
+        }
+        Refusal::UnknownRole { name } => text(tu_string!(i18n, refusal_unknown_role), &[("name", name)]),
+        Refusal::AccountExists => text(tu_string!(i18n, refusal_account_exists), &[]),
+        Refusal::DisplayName => text(tu_string!(i18n, refusal_display_name), &[]),
+        Refusal::LastAdmin => text(tu_string!(i18n, refusal_last_admin), &[]),
+        Refusal::AlreadyVerified => text(tu_string!(i18n, refusal_already_verified), &[]),
+        Refusal::VerificationTooSoon => text(tu_string!(i18n, refusal_verification_too_soon), &[]),
+        Refusal::NotUnderstood { detail } => {
+            text(tu_string!(i18n, refusal_not_understood), &[("detail", detail)])
+        }
+    }
+}
+
+/// A translated text with its `{name}` placeholders filled in. (The locale files' own
+/// interpolation builds views; a refusal is shown as a string, in a view or an `aria` text.)
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), value)
+    })
 }
 
 /// On the server, gives the page the HTTP status of the error it shows (403 for a page the
@@ -229,5 +286,31 @@ mod tests {
         );
         let decoded: Vec<(String, String)> = serde_urlencoded::from_str(&encoded).unwrap();
         assert_eq!(decoded, pairs.map(|(k, v)| (k.to_string(), v)));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[tokio::test]
+    async fn refusals_are_worded_in_the_reader_language() {
+        // The language context runs effects, which need an executor.
+        let _ = any_spawner::Executor::init_tokio();
+        let refusal = AppError::Invalid(Refusal::SomeNotArchived {
+            refused: 1,
+            total: 2,
+            reason: Box::new(Refusal::MandatoryNotArchivable.into()),
+        });
+        let owner = leptos::prelude::Owner::new();
+        owner.with(|| {
+            let i18n = leptos_i18n::context::init_i18n_context::<Locale>();
+            i18n.set_locale(Locale::nl);
+            assert_eq!(
+                error_text(i18n, &refusal),
+                "1 van 2 konden niet worden gearchiveerd: Een verplichte actie kan niet worden gearchiveerd."
+            );
+            i18n.set_locale(Locale::en);
+            assert_eq!(
+                error_text(i18n, &Refusal::TooManySelected { max: 100 }.into()),
+                "Select at most 100 items at once."
+            );
+        });
     }
 }
