@@ -321,6 +321,28 @@ for b in BACKENDS:
             f"{d.get('p50_ms', 0):,.0f} ms | {d.get('p99_ms', 0):,.0f} ms | {d.get('max_ms', 0):,.0f} ms | "
             f"{d.get('read_p50_ms', 0):,.0f} ms | {d.get('read_p99_ms', 0):,.0f} ms | {verdict(ok)} |"
         )
+s, r = get("sqlite", "streams"), get("sqlite", "streams_refetch")
+lines += [
+    "",
+    "### Server work per live event",
+    "",
+    "The server's CPU time (user and system, from `/proc`) from the first publish until every stream",
+    "had every event, less its idle rate, divided by the events: what one published item costs the",
+    "server to reach the streams' pages. In the single-page app a page applies the event's changed",
+    "items and counts to its store and asks for nothing; the islands UI before it (fa979bb to",
+    "e7725c2) fetched the whole page again on every change, one server render per open page. The",
+    "second row replays that with this server: each stream's page (`/action-center`) is fetched",
+    "again on each event, 64 at a time.",
+    "",
+    "| backend | streams held | events | page does on an event | pages fetched | server CPU per event |",
+    "|---|---|---|---|---|---|",
+]
+for label, d in (("applies the delta", s), ("fetches its HTML again", r)):
+    if d:
+        lines.append(
+            f"| sqlite | {d.get('held', 0):,} | {d.get('publishes', 0)} | {label} | {d.get('pages_refetched', 0):,} | "
+            f"{d.get('server_cpu_ms_per_event', 0):,.0f} ms |"
+        )
 lines += [
     "",
     "## Idle live streams",

@@ -114,6 +114,16 @@ for backend in sqlite postgres; do
         --streams "$DELIVERY_STREAMS" --publishes 10 --reader at-once \
         | sed 's/"bench":"streams"/"bench":"streams_at_once"/' | record "$backend"
     stop_server
+    if [ "$backend" = sqlite ]; then
+        # What each event cost the server before the single-page app: every open page fetched
+        # its HTML again. Two events, as each makes a page render per stream.
+        say "$backend: $DELIVERY_STREAMS streams whose pages are fetched again on every event (the islands UI)"
+        start_server "$url"
+        "$BENCH" streams --url "http://127.0.0.1:$PORT" --database-url "$url" --server-pid "$server" \
+            --streams "$DELIVERY_STREAMS" --publishes 2 --reader rounds --on-event refetch-page \
+            | sed 's/"bench":"streams"/"bench":"streams_refetch"/' | record "$backend"
+        stop_server
+    fi
 done
 
 # The raw results beside the report, for anyone who wants other figures from the same run.

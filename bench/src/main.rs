@@ -100,6 +100,9 @@ enum Command {
         /// How the load generator reads the streams (see `readers`).
         #[arg(long, value_enum, default_value_t = readers::Reader::Rounds)]
         reader: readers::Reader,
+        /// What a stream's page does with an event (see `readers::OnEvent`).
+        #[arg(long, value_enum, default_value_t = readers::OnEvent::Apply)]
+        on_event: readers::OnEvent,
     },
     /// Times counts and list in-process against a one-row-per-recipient inbox.
     Baseline {
@@ -155,7 +158,19 @@ async fn main() {
             streams,
             publishes,
             reader,
-        } => publish::streams(&url, &database_url, server_pid, streams, publishes, reader).await,
+            on_event,
+        } => {
+            publish::streams(
+                &url,
+                &database_url,
+                server_pid,
+                streams,
+                publishes,
+                reader,
+                on_event,
+            )
+            .await
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::readers::{Arrival, Reader, Received, read_at_once, read_in_rounds, stamp_arrivals};
+use crate::readers::{Arrival, OnEvent, Reader, Received, read_at_once, read_in_rounds, stamp_arrivals};
 use crate::{CATEGORIES, ROLES, WORKSPACES, gather, percentile};
 
 /// Producers publish with their own keys; the API's rate limit is per key.
@@ -126,6 +126,28 @@ fn resident_bytes(pid: u32) -> u64 {
         * 1024
 }
 
+/// CPU time the process has used so far (user and system), from `/proc`.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_micros(ticks * 1_000_000 / per_second)
+}
+
+/// Pages fetched again at once when events make the streams' pages reload: about as many as
+/// the server has cores times its request concurrency, so they queue at the load generator.
+const REFETCH_CONCURRENCY: usize = 64;
+
 /// How often the load generator reads its streams when it reads in rounds.
 const READ_ROUND: Duration = Duration::from_millis(1);
 
@@ -139,6 +161,7 @@ pub async fn streams(
     streams: usize,
     publishes: usize,
     reader: Reader,
+    on_event: OnEvent,
 ) {
     let db = Db::connect(database_url).await.unwrap();
     let users: Vec<(String,)> = sqlx::query_as("SELECT id FROM users WHERE org_id = 'org0' ORDER BY id")
@@ -171,7 +194,7 @@ pub async fn streams(
         let source = IpAddr::V4(Ipv4Addr::new(127, block, (s / STREAMS_PER_SOURCE) as u8, 1));
         let cookie = cookies[s % cookies.len()].clone();
         let (opening, rounds) = (opening.clone(), rounds.clone());
-        let mut received = Received::new(ready.clone(), arrivals_tx.clone());
+        let mut received = Received::new(s, ready.clone(), arrivals_tx.clone());
         tokio::spawn(async move {
             received.permit = Some(opening.acquire_owned().await.unwrap());
             let socket = TcpSocket::new_v4().unwrap();
@@ -204,10 +227,21 @@ pub async fn streams(
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = resident_bytes(server_pid);
 
+    // The server's CPU while nothing happens (keep-alives), to take out of what an event costs.
+    let idle_cpu_from = (Instant::now(), cpu_time(server_pid));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_cpu_rate =
+        (cpu_time(server_pid) - idle_cpu_from.1).as_secs_f64() / idle_cpu_from.0.elapsed().as_secs_f64();
+
     let keys = producer_keys(&db).await;
     let http = http_client(1);
     let mut rng = StdRng::seed_from_u64(11);
     let mut accepted = HashMap::new();
+    let cpu_from = (Instant::now(), cpu_time(server_pid));
+    // Pages fetched again, as each open page of the islands UI did on every change.
+    let refetch_client = http_client(REFETCH_CONCURRENCY);
+    let refetching = Arc::new(Semaphore::new(REFETCH_CONCURRENCY));
+    let mut refetches = tokio::task::JoinSet::new();
     for mark in 0..publishes {
         let body = item(&mut rng, "org0", &format!("{MARK}{mark}"), true);
         let res = http
@@ -233,14 +267,43 @@ pub async fn streams(
             let since = |t: SystemTime| t.duration_since(*sent).unwrap_or_default();
             read.push(since(arrival.read_at));
             arrived.extend(arrival.arrived.map(since));
+            if on_event == OnEvent::RefetchPage {
+                let (client, permit) = (refetch_client.clone(), refetching.clone().acquire_owned());
+                let (page, cookie) = (
+                    format!("{url}/action-center"),
+                    cookies[arrival.stream % cookies.len()].clone(),
+                );
+                refetches.spawn(async move {
+                    let _permit = permit.await.unwrap();
+                    let res = client.get(page).header("cookie", cookie).send().await;
+                    match res {
+                        Ok(res) if res.status().is_success() => {
+                            res.bytes().await.map(|b| b.len()).unwrap_or(0)
+                        }
+                        _ => 0,
+                    }
+                });
+            }
         }
     }
+    let mut refetched = (0usize, 0usize);
+    while let Some(done) = refetches.join_next().await {
+        let bytes = done.unwrap_or(0);
+        refetched.0 += usize::from(bytes > 0);
+        refetched.1 += bytes;
+    }
+    // What the server did for the events: its CPU from the first publish until every stream
+    // had the events (and every page fetched again was sent), less its idle rate.
+    let cpu_seconds = (cpu_time(server_pid) - cpu_from.1).as_secs_f64()
+        - idle_cpu_rate * cpu_from.0.elapsed().as_secs_f64();
     read.sort();
     arrived.sort();
     let last = |d: &[Duration]| d.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
     println!(
         "{}",
-        serde_json::json!({"bench": "streams", "reader": reader.name(), "streams": streams, "held": held, "users": users.len(),
+        serde_json::json!({"bench": "streams", "reader": reader.name(), "on_event": on_event.name(), "streams": streams, "held": held, "users": users.len(),
+            "server_cpu_ms_per_event": cpu_seconds * 1000.0 / publishes.max(1) as f64,
+            "pages_refetched": refetched.0, "page_bytes": refetched.1,
             "open_seconds": open_seconds, "rss_before": before, "rss_idle": idle,
             "bytes_per_stream": (idle.saturating_sub(before)) as f64 / held.max(1) as f64,
             "publishes": publishes, "deliveries": read.len(), "expected": expected, "stamped": arrived.len(),

@@ -22,6 +22,25 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::publish::MARK;
 
+/// What the load generator does with an event, as a browser would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnEvent {
+    /// Nothing more: the event carries the changed items and counts (the single-page app).
+    Apply,
+    /// Fetches the page the stream belongs to again (the islands UI before the single-page
+    /// app: every open Action Center page reloaded its HTML on every change).
+    RefetchPage,
+}
+
+impl OnEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            OnEvent::Apply => "apply",
+            OnEvent::RefetchPage => "refetch_page",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Reader {
     /// One thread reads every socket once a millisecond.
@@ -42,6 +61,8 @@ impl Reader {
 /// One benchmark event as a stream received it.
 pub struct Arrival {
     pub mark: usize,
+    /// Which of the load generator's streams it came on.
+    pub stream: usize,
     /// When the load generator read it.
     pub read_at: SystemTime,
     /// When it reached the stream's socket, stamped by the kernel.
@@ -105,6 +126,7 @@ fn read_stamped(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<SystemTi
 
 /// What one stream has received so far, and where its arrivals go.
 pub struct Received {
+    stream: usize,
     text: String,
     /// Held until the stream's first event, so only so many streams open at once.
     pub permit: Option<OwnedSemaphorePermit>,
@@ -113,8 +135,9 @@ pub struct Received {
 }
 
 impl Received {
-    pub fn new(ready: Arc<AtomicUsize>, arrivals: UnboundedSender<Arrival>) -> Received {
+    pub fn new(stream: usize, ready: Arc<AtomicUsize>, arrivals: UnboundedSender<Arrival>) -> Received {
         Received {
+            stream,
             text: String::new(),
             permit: None,
             ready,
@@ -138,6 +161,7 @@ impl Received {
             if let Ok(mark) = digits.parse() {
                 let _ = self.arrivals.send(Arrival {
                     mark,
+                    stream: self.stream,
                     read_at,
                     arrived,
                 });
