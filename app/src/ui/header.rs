@@ -16,6 +16,10 @@ use crate::live::Followed;
 pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
     let counts = Resource::new(|| (), |_| item_counts());
+    // Made here, once, not in the bell: the closure below runs again on the server as each
+    // resource resolves, and a resource (or a suspense boundary) made in it would take another
+    // hydration id each time, in an order the browser, which runs it once, does not repeat.
+    let pane = PaneData::new();
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3">
@@ -28,7 +32,7 @@ pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Int
                                 .and_then(|u| u.ok().flatten())
                                 .map(|u| {
                                     let pending = counts.get().and_then(|c| c.ok()).map(|c| c.pending_actions);
-                                    view! { <SignedIn user=u pending /> }
+                                    view! { <SignedIn user=u pending pane /> }
                                 })
                         }}
                     </Suspense>
@@ -88,7 +92,7 @@ fn remember_language(locale: &str) {
 }
 
 #[component]
-fn SignedIn(user: CurrentUser, pending: Option<i64>) -> impl IntoView {
+fn SignedIn(user: CurrentUser, pending: Option<i64>, pane: PaneData) -> impl IntoView {
     let i18n = use_i18n();
     let is_admin = user.roles.iter().any(|r| r == crate::admin::ADMIN_ROLE);
     // The stream starts once the page is hydrated, and runs as long as the page does.
@@ -98,7 +102,7 @@ fn SignedIn(user: CurrentUser, pending: Option<i64>) -> impl IntoView {
             {is_admin.then(|| view! {
                 <a href="/admin" class="text-sm font-medium text-blue-800 underline">{tu_string!(i18n, admin_link)}</a>
             })}
-            <Bell pending />
+            <Bell pending pane />
             <div class="hidden text-right leading-tight sm:block">
                 <p class="font-medium" data-testid="user-name">{user.display_name.clone()}</p>
                 <p class="text-sm text-slate-600">{format!("{} · {}", user.email, user.org_name)}</p>
@@ -115,40 +119,72 @@ fn SignedIn(user: CurrentUser, pending: Option<i64>) -> impl IntoView {
     }
 }
 
+/// The bell pane's content, fetched in the browser when the pane first opens (`opened`), again
+/// when the store asks every view to refetch, and kept current by the store in between. Not a
+/// resource: the server never renders it, and a resource read in the pane would suspend the
+/// header around the bell (losing the bell's focus) each time it loads.
+#[derive(Clone, Copy)]
+struct PaneData {
+    opened: RwSignal<bool>,
+    /// `None` until the first answer.
+    pane: RwSignal<Option<Result<BellPane, AppError>>>,
+}
+
+impl PaneData {
+    fn new() -> PaneData {
+        let store = ItemStore::get();
+        let opened = RwSignal::new(false);
+        let pane = RwSignal::new(None);
+        let reload = RwSignal::new(0u64);
+        // Only the newest request's answer is shown.
+        let latest = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            store.generation.track();
+            reload.track();
+            if !opened.get() {
+                return;
+            }
+            let request = latest.get_value() + 1;
+            latest.set_value(request);
+            leptos::task::spawn_local(async move {
+                let answer = get_bell_pane().await;
+                if latest.try_get_value() == Some(request) {
+                    pane.try_set(Some(answer));
+                }
+            });
+        });
+        let actions = bell_actions();
+        let notes = bell_notifications();
+        store.follow(move |changes| {
+            let mut refetch = false;
+            pane.update(|pane| {
+                if let Some(Ok(p)) = pane {
+                    for change in changes {
+                        let a = crate::live::follow(&mut p.actions, false, &actions, change);
+                        let n = crate::live::follow(&mut p.notifications, true, &notes, change);
+                        refetch |= a == Followed::Refetch || n == Followed::Refetch;
+                    }
+                }
+            });
+            if refetch {
+                reload.update(|r| *r += 1);
+            }
+        });
+        PaneData { opened, pane }
+    }
+}
+
 /// The bell: a badge with the pending actions (from the item store, so it follows the live
 /// stream) and a pane with them and the latest unread notifications, fetched when it first
 /// opens and then kept current by the store. Without the wasm the button opens `/bell`, the
 /// pane as a page of its own. Escape closes the pane and puts focus back on the bell.
 #[component]
-fn Bell(pending: Option<i64>) -> impl IntoView {
+fn Bell(pending: Option<i64>, pane: PaneData) -> impl IntoView {
     let i18n = use_i18n();
     let store = ItemStore::get();
     let open = RwSignal::new(false);
-    let opened = RwSignal::new(false);
+    let PaneData { opened, pane } = pane;
     let button = NodeRef::<html::Button>::new();
-    let pane = Resource::new(
-        move || (opened.get(), store.generation.get()),
-        |(opened, _)| async move {
-            match opened {
-                true => get_bell_pane().await.map(Some),
-                false => Ok(None),
-            }
-        },
-    );
-    let actions = bell_actions();
-    let notes = bell_notifications();
-    store.follow_resource(pane, move |pane, change| match pane {
-        Ok(Some(p)) => {
-            let a = crate::live::follow(&mut p.actions, false, &actions, change);
-            let n = crate::live::follow(&mut p.notifications, true, &notes, change);
-            if a == Followed::Refetch || n == Followed::Refetch {
-                Followed::Refetch
-            } else {
-                Followed::Changed
-            }
-        }
-        _ => Followed::Unchanged,
-    });
     let close = move || {
         open.set(false);
         if let Some(b) = button.get_untracked() {
@@ -225,13 +261,12 @@ fn Bell(pending: Option<i64>) -> impl IntoView {
                 class="absolute right-0 z-20 mt-2 w-[min(24rem,calc(100vw-2rem))] rounded-lg border border-slate-200 bg-white p-4 shadow-lg"
             >
                 <div id="bell-pane-content">
-                    <Transition fallback=move || view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }>
-                        {move || pane.get().map(|p| match p {
-                            Ok(Some(p)) => view! { <BellPaneContent pane=p /> }.into_any(),
-                            Ok(None) => view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }.into_any(),
-                            Err(e) => view! { <p role="alert" class="text-sm text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
-                        })}
-                    </Transition>
+                    // While a new answer loads, the last one stays.
+                    {move || match pane.get() {
+                        Some(Ok(p)) => view! { <BellPaneContent pane=p /> }.into_any(),
+                        Some(Err(e)) => view! { <p role="alert" class="text-sm text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
+                        None => view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }.into_any(),
+                    }}
                 </div>
                 <div class="mt-4 flex flex-wrap gap-3 border-t border-slate-200 pt-3 text-sm">
                     <a href="/action-center" class="font-medium text-blue-800 underline">{tu_string!(i18n, go_to_action_center)}</a>
