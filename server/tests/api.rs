@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use app::db::Backend;
 use app::db::scratch::ScratchDb;
+use common::on_both_backends;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -118,13 +119,6 @@ fn error_of(v: &Value) -> (String, Option<String>) {
         e["code"].as_str().unwrap_or_default().to_string(),
         e["field"].as_str().map(String::from),
     )
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Sqlite).await })* }
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(app::db::Backend::Postgres).await })* }
-    };
 }
 
 on_both_backends!(
