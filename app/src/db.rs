@@ -15,6 +15,7 @@ use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 
+pub mod dialect;
 pub mod insert;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -152,45 +153,6 @@ struct WriteActivity {
     writes_begun: AtomicU64,
     write_begun: tokio::sync::Notify,
     checkpoints: AtomicU64,
-}
-
-impl Backend {
-    /// The backend a connection (or a transaction, through `Deref`) talks to.
-    pub fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
-        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
-    }
-
-    /// Placeholders for `n` values bound in order: numbered from `start` on PostgreSQL
-    /// (`$3, $4`), anonymous on SQLite (`?, ?`). SQLite finds a named `$N` by a linear search
-    /// through the statement's names, when it prepares the statement and again for each bound
-    /// value, which is quadratic in the thousand or so values of a publish batch's inserts.
-    pub fn numbered(self, start: usize, n: usize) -> String {
-        match self {
-            Backend::Postgres => (start..start + n)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            Backend::Sqlite => vec!["?"; n].join(", "),
-        }
-    }
-
-    /// `rows` groups of `width` placeholders, `($1, $2), ($3, $4)`, for a multi-row `VALUES`
-    /// list.
-    pub fn placeholders(self, rows: usize, width: usize) -> String {
-        self.placeholders_from(1, rows, width)
-    }
-
-    /// `placeholders` numbered from `start`, for a list that follows other bound values.
-    pub fn placeholders_from(self, start: usize, rows: usize, width: usize) -> String {
-        (0..rows)
-            .map(|r| format!("({})", self.numbered(start + r * width, width)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// Pooled connections when none are asked for. SQLite: eight readers (its queries run on
@@ -557,6 +519,18 @@ mod tests {
             .map(DbError::from)
             .collect();
         assert!(matches!(failed.as_slice(), [DbError::Deadlock(_)]), "{failed:?}");
+    }
+
+    /// The rule of `app/migrations/README.md`: one history, written once per backend.
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let versions = |m: &Migrator| {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
+        assert!(versions(&SQLITE_MIGRATIONS).len() >= 8);
     }
 
     #[tokio::test]

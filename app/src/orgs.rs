@@ -290,13 +290,14 @@ async fn change_role(db: &Db, user: &User, role: &str, actor: &str, grant: bool)
     if !grant && role == crate::admin::ADMIN_ROLE {
         // Serialise admin changes per organisation (SQLite: BEGIN IMMEDIATE already does),
         // so two admins revoking each other cannot both succeed.
-        if db.backend() == crate::db::Backend::Postgres {
-            sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
-                .bind(&user.org_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(DbError::from)?;
-        }
+        sqlx::query(&format!(
+            "SELECT id FROM organisations WHERE id = $1{}",
+            db.backend().for_update()
+        ))
+        .bind(&user.org_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
         let (others,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM role_grants g JOIN users u ON u.id = g.user_id \
              WHERE u.org_id = $1 AND g.role = $2 AND g.user_id <> $3",

@@ -417,27 +417,27 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
         .await
         .unwrap();
     assert_eq!(entries.len(), 1);
-    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    let msg = live::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
     assert!(matches!(&msg.changes[..], [Change::ItemAdded { item }] if item.id == id));
     assert_eq!(msg.counts.pending_actions, 1);
     assert!(
-        items::live_message(db, &b, &entries[0]).await.unwrap().is_none(),
+        live::live_message(db, &b, &entries[0]).await.unwrap().is_none(),
         "not b's item"
     );
     // Streams build this message from the item's shared JSON and their last counts: it must
     // say what the stream's own query says, in an email language and in any other.
-    let shared = items::published_item(db, &id).await.unwrap().unwrap();
+    let shared = live::published_item(db, &id).await.unwrap().unwrap();
     let roles = ["billing_admin".to_string()];
     for language in ["en", "nl", "pt"] {
         let reader = items::Reader {
             language: language.into(),
             ..a.clone()
         };
-        let own = items::live_message(db, &reader, &entries[0])
+        let own = live::live_message(db, &reader, &entries[0])
             .await
             .unwrap()
             .unwrap();
-        let (counts, json) = items::published_message_json(&shared, &reader, &roles, before).unwrap();
+        let (counts, json) = live::published_message_json(&shared, &reader, &roles, before).unwrap();
         assert_eq!(counts, own.counts);
         assert_eq!(
             serde_json::from_str::<live::LiveMessage>(&json).unwrap(),
@@ -445,7 +445,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
             "{language}"
         );
     }
-    assert!(items::published_message_json(&shared, &b, &["account_admin".into()], before).is_none());
+    assert!(live::published_message_json(&shared, &b, &["account_admin".into()], before).is_none());
 
     items::apply(db, &a, &id, UserAction::Archive).await.unwrap();
     let last = entries[0].id;
@@ -456,7 +456,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     let entries = live::entries_after(db, "contoso", &a.user_id, last, 100)
         .await
         .unwrap();
-    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    let msg = live::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
     assert!(matches!(
         &msg.changes[..],
         [Change::ItemRemoved {
@@ -474,7 +474,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     let entries = live::entries_after(db, "contoso", &a.user_id, before_revoke, 100)
         .await
         .unwrap();
-    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    let msg = live::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
     assert!(
         matches!(&msg.changes[..], [Change::ItemRemoved { reason: Removal::RoleRevoked, item_id }] if *item_id == id)
     );
@@ -484,7 +484,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     let entries = live::entries_after(db, "contoso", &a.user_id, before_revoke, 100)
         .await
         .unwrap();
-    let msg = items::live_message(db, &a, &entries[1]).await.unwrap().unwrap();
+    let msg = live::live_message(db, &a, &entries[1]).await.unwrap().unwrap();
     assert!(matches!(&msg.changes[..], [Change::ItemAdded { .. }]));
 
     let before_done = live::latest_id(db, "contoso").await.unwrap();
@@ -494,7 +494,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     let entries = live::entries_after(db, "contoso", &a.user_id, before_done, 100)
         .await
         .unwrap();
-    let msg = items::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    let msg = live::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
     assert!(matches!(
         &msg.changes[..],
         [Change::ItemRemoved {

@@ -294,7 +294,7 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
                 WORKSPACES[rng.gen_range(0..7)],
                 due,
                 created,
-                app::items::tally::audience_key(&targets),
+                app::items::audience::audience_key(&targets),
             ));
         }
         for (r, _) in rows.iter().enumerate() {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use app::auth::CurrentUser;
 use app::db::{Db, DbError};
-use app::items::{self, Counts, PublishedItem, Reader};
-use app::live::{self, Change, LiveMessage, LogEntry, LogKind};
+use app::items::{Counts, Reader};
+use app::live::{self, Change, LiveMessage, LogEntry, LogKind, PublishedItem};
 use app::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -124,7 +124,7 @@ impl Hub {
             let mut shared = Vec::with_capacity(entries.len());
             for entry in entries {
                 let published = match entry.kind {
-                    LogKind::Published => items::published_item(&self.db, &entry.subject)
+                    LogKind::Published => live::published_item(&self.db, &entry.subject)
                         .await?
                         .map(Arc::new),
                     _ => None,
@@ -353,7 +353,7 @@ impl Feed {
                         && self.counted_at.is_some_and(|at| at.elapsed() < COUNTS_FRESH_FOR) =>
                 {
                     if let Some((counts, json)) =
-                        items::published_message_json(item, &self.reader, &self.roles, self.counts)
+                        live::published_message_json(item, &self.reader, &self.roles, self.counts)
                     {
                         self.counts = counts;
                         self.queue.push_back(event(entry.id, json));
@@ -372,7 +372,7 @@ impl Feed {
         if entry.kind == LogKind::RolesChanged && entry.user_id.as_deref() == Some(&self.reader.user_id) {
             self.roles = app::orgs::roles_of(&self.db, &self.reader.user_id).await?;
         }
-        if let Some(msg) = items::live_message(&self.db, &self.reader, entry).await? {
+        if let Some(msg) = live::live_message(&self.db, &self.reader, entry).await? {
             self.counts = msg.counts;
             self.counted_at = Some(Instant::now());
             self.queue.push_back(message(entry.id, &msg));

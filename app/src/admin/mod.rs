@@ -77,6 +77,8 @@ pub async fn admin_set_role(user_id: String, role: String, granted: bool) -> Res
     Ok(members(&state.db, &admin.org_id).await?)
 }
 
+/// Invites a user (JSON: `{"invitation": {...}}`): API for scripts and tests; the admin page
+/// posts `admin_invite_form`.
 #[server(endpoint = "admin_invite", input = server_fn::codec::Json)]
 pub async fn admin_invite(invitation: Invitation) -> Result<Members, AppError> {
     let (state, admin) = require_admin()?;

@@ -169,31 +169,40 @@ pub async fn close_all(db: &Db, token: &str) -> Result<u64, DbError> {
     Ok(done.rows_affected())
 }
 
+/// The value of the cookie `name` in a `Cookie` header, if any.
+fn cookie_value(header: &str, name: &str) -> Option<String> {
+    cookie::Cookie::split_parse(header)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
 /// The session token in a `Cookie` header, if any.
 pub fn token_from_cookie_header(header: &str) -> Option<String> {
-    header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.to_string())
-        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+    cookie_value(header, COOKIE_NAME).filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The session cookie with `value`, kept `max_age` seconds: sent to every path, never to
+/// script, not on cross-site posts, and only over TLS when the site is served over TLS.
+fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    cookie::Cookie::build((COOKIE_NAME, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// The `Set-Cookie` value that stores a session (`secure` behind TLS).
 pub fn set_cookie(token: &str, secure: bool) -> String {
-    let max_age = IDLE_LIFETIME_MS / 1000;
-    format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    )
+    session_cookie(token, IDLE_LIFETIME_MS / 1000, secure)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    session_cookie("", 0, secure)
 }
 
 /// The app state, the signed-in reader of the current request and their roles as the session
@@ -225,10 +234,7 @@ pub fn ui_language(headers: &http::HeaderMap) -> Option<String> {
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == UI_LANGUAGE_COOKIE)
-        .map(|(_, value)| value.to_string());
+        .find_map(|h| cookie_value(h, UI_LANGUAGE_COOKIE));
     let from_browser = || {
         headers
             .get(http::header::ACCEPT_LANGUAGE)
@@ -301,7 +307,8 @@ mod tests {
     fn session_cookies_are_http_only_and_lax() {
         let c = set_cookie("abc", false);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
-        assert!(set_cookie("abc", true).ends_with("; Secure"));
+        assert!(set_cookie("abc", true).contains("; Secure"));
+        assert!(c.contains("Path=/") && c.contains(&format!("Max-Age={}", IDLE_LIFETIME_MS / 1000)));
         assert!(clear_cookie(false).contains("Max-Age=0"));
     }
 }

@@ -128,18 +128,16 @@ async fn recipients(
     conn: &mut AnyConnection,
     item: &ItemForEmail,
 ) -> Result<Vec<(Recipient, String, EmailChoices, bool)>, DbError> {
-    let rows: Vec<RecipientRow> = sqlx::query_as(
+    let rows: Vec<RecipientRow> = sqlx::query_as(&format!(
         "SELECT u.id, u.email, u.display_name, p.email_language, p.notification_email, \
            p.notification_email_verified_at, \
            (SELECT COUNT(*) FROM email_category_optouts c WHERE c.user_id = u.id AND c.category = $2), \
            (SELECT COUNT(*) FROM workspace_email_optouts w WHERE w.user_id = u.id AND w.workspace = $3), \
            (SELECT COUNT(*) FROM item_states s WHERE s.user_id = u.id AND s.item_id = $1 AND s.archived_at IS NOT NULL) \
          FROM items i JOIN users u ON u.org_id = i.org_id JOIN preferences p ON p.user_id = u.id \
-         WHERE i.id = $1 AND u.id IN ( \
-           SELECT g.user_id FROM item_audience_roles ar JOIN role_grants g ON g.role = ar.role WHERE ar.item_id = $1 \
-           UNION SELECT au.user_id FROM item_audience_users au WHERE au.item_id = $1) \
-         ORDER BY u.id",
-    )
+         WHERE i.id = $1 AND u.id IN ({}) ORDER BY u.id",
+        crate::items::audience::recipient_ids_sql("$1")
+    ))
     .bind(&item.id)
     .bind(item.category.as_str())
     .bind(&item.workspace)
@@ -203,11 +201,7 @@ async fn lock_item(
     id: &str,
     condition: &str,
 ) -> Result<bool, DbError> {
-    let lock = if backend == Backend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = backend.skip_locked();
     let row: Option<(String,)> = sqlx::query_as(&format!(
         "SELECT id FROM items WHERE id = $1 AND {condition}{lock}"
     ))
@@ -388,11 +382,7 @@ type ClaimRow = (i64, String, String, String, String, String, String, String, i6
 
 /// Leases up to `limit` rows that are due, counting the attempt.
 pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
-    let lock = if db.backend() == Backend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = db.backend().skip_locked();
     let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
         "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
            SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \

@@ -16,11 +16,35 @@ mod publisher;
 #[cfg(feature = "ssr")]
 pub use publisher::Publisher;
 #[cfg(feature = "ssr")]
-mod store;
+pub mod audience;
+#[cfg(feature = "ssr")]
+pub(crate) mod counts;
+#[cfg(feature = "ssr")]
+mod error;
+#[cfg(feature = "ssr")]
+pub(crate) mod list;
+#[cfg(feature = "ssr")]
+mod publish;
+#[cfg(feature = "ssr")]
+mod status;
 #[cfg(feature = "ssr")]
 pub mod tally;
 #[cfg(feature = "ssr")]
-pub use store::*;
+mod user_state;
+#[cfg(feature = "ssr")]
+pub use audience::recipients;
+#[cfg(feature = "ssr")]
+pub use counts::*;
+#[cfg(feature = "ssr")]
+pub use error::ItemError;
+#[cfg(feature = "ssr")]
+pub use list::*;
+#[cfg(feature = "ssr")]
+pub use publish::*;
+#[cfg(feature = "ssr")]
+pub use status::*;
+#[cfg(feature = "ssr")]
+pub use user_state::*;
 
 mod server_fns;
 pub use server_fns::*;
@@ -259,7 +283,7 @@ pub struct ItemFilter {
 
 impl ItemFilter {
     /// Whether an item belongs in a list with this filter (its cursor and limit aside): the
-    /// same conditions as the list's query in `store::list_for`.
+    /// same conditions as the list's query in `list::list_for`.
     pub fn admits(&self, item: &ItemView) -> bool {
         item.archived == self.archived
             && (self.include_closed || item.status == Status::Open)

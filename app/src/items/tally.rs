@@ -4,23 +4,6 @@
 
 use super::{Category, Counts, Kind};
 
-/// The separator of the roles in an audience key; role names are identifiers without it.
-const SEPARATOR: &str = ",";
-
-/// An item's target roles as one key: sorted, deduplicated, comma-separated ("" for none).
-pub fn audience_key<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
-    let mut roles: Vec<&str> = roles.into_iter().map(String::as_str).collect();
-    roles.sort_unstable();
-    roles.dedup();
-    debug_assert!(roles.iter().all(|r| !r.contains(SEPARATOR)));
-    roles.join(SEPARATOR)
-}
-
-/// Whether an item with this audience key reaches a holder of any of `roles`.
-pub fn key_reaches(key: &str, roles: &[String]) -> bool {
-    !key.is_empty() && key.split(SEPARATOR).any(|r| roles.iter().any(|h| h == r))
-}
-
 /// What the counts need to know of one item and the reader's state of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemFacts {
@@ -115,20 +98,6 @@ mod tests {
             read: false,
             archived: false,
         }
-    }
-
-    #[test]
-    fn keys_are_sorted_and_match_any_shared_role() {
-        let roles = [
-            "sales_agent".to_string(),
-            "billing_admin".into(),
-            "sales_agent".into(),
-        ];
-        assert_eq!(audience_key(&roles), "billing_admin,sales_agent");
-        assert!(key_reaches("billing_admin,sales_agent", &["sales_agent".into()]));
-        assert!(!key_reaches("billing_admin,sales_agent", &["sales".into()]));
-        assert!(!key_reaches("", &["sales_agent".into()]));
-        assert_eq!(audience_key(&[]), "");
     }
 
     #[test]

@@ -98,8 +98,9 @@ pub async fn get_preferences() -> Result<Preferences, AppError> {
     load(&state.db, &user.id).await?.ok_or(AppError::Unauthenticated)
 }
 
-/// Saves the whole form (the setup screen and My preferences share it). A switch that is
-/// locked on cannot be turned off: such a request is refused and changes nothing.
+/// Saves the whole form as JSON (`{"form": {...}}`), every switch included: API for scripts and
+/// tests, which the UI reaches through `submit_preferences`. A switch that is locked on cannot
+/// be turned off: such a request is refused and changes nothing.
 #[server(endpoint = "preferences_save", input = Json)]
 pub async fn save_preferences(form: PreferencesForm) -> Result<Preferences, AppError> {
     let (state, user) = crate::auth::session::require_user()?;

@@ -8,29 +8,35 @@ use crate::i18n::*;
 
 /// `YYYY-MM-DD HH:MM UTC` for milliseconds since the epoch.
 pub fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    let stamp = rfc3339(ms);
+    match (stamp.get(..10), stamp.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => stamp,
+    }
+}
+
+/// RFC 3339 in UTC (`2026-12-31T23:59:00Z`, maybe with fractions): the `time` crate's on the
+/// server, the browser's own `Date` in the page (the same text, without a date library in the
+/// bundle).
+#[cfg(feature = "ssr")]
+fn rfc3339(ms: i64) -> String {
+    crate::items::payload::format_time(ms)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn rfc3339(ms: i64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+        .to_iso_string()
+        .into()
 }
 
 /// `YYYY-MM-DDTHH:MMZ` for a `<time datetime>` attribute.
 pub fn iso(ms: i64) -> String {
-    let utc = utc(ms);
-    format!("{}T{}Z", &utc[..10], &utc[11..16])
+    let stamp = rfc3339(ms);
+    match (stamp.get(..10), stamp.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date}T{time}Z"),
+        _ => stamp,
+    }
 }
 
 /// Whether dates are shown in the reader's locale: false while the page hydrates (it must

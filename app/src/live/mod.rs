@@ -108,6 +108,10 @@ impl ItemPage {
 
 #[cfg(feature = "ssr")]
 pub use log::*;
+#[cfg(feature = "ssr")]
+mod messages;
+#[cfg(feature = "ssr")]
+pub use messages::*;
 
 #[cfg(feature = "ssr")]
 mod log {
@@ -203,33 +207,9 @@ mod log {
         }
         let orgs: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.org_id).collect();
         let backend = db.backend();
-        let rows = backend.placeholders_from(orgs.len() + 1, entries.len(), 5);
-        let sql = match backend {
-            crate::db::Backend::Sqlite => {
-                format!("INSERT INTO live_events (org_id, user_id, kind, payload, at) VALUES {rows}")
-            }
-            // One statement, one round trip: the locks, then the rows, then one notification
-            // per organisation (delivered on commit to every instance listening, see
-            // `Db::relay_changes_from_other_instances`). The rows are selected only once the
-            // count of locks is known, that is once every lock is held, so their ids are
-            // drawn under the locks; a VALUES list is scanned, and each lock taken, in the
-            // order written: the set's order.
-            crate::db::Backend::Postgres => format!(
-                "WITH locked AS (\
-                   SELECT count(pg_advisory_xact_lock(hashtext('live:' || o.org_id))::text) AS n \
-                   FROM (VALUES {orgs}) AS o (org_id)), \
-                 added AS (\
-                   INSERT INTO live_events (org_id, user_id, kind, payload, at) \
-                   SELECT e.org_id, e.user_id, e.kind, e.payload, e.at \
-                   FROM (VALUES {rows}) AS e (org_id, user_id, kind, payload, at), locked \
-                   WHERE locked.n > 0 RETURNING org_id) \
-                 SELECT pg_notify('{channel}', org_id)::text FROM (SELECT DISTINCT org_id FROM added) AS d",
-                orgs = backend.placeholders(orgs.len(), 1),
-                channel = crate::db::CHANGES_CHANNEL,
-            ),
-        };
-        let mut query = sqlx::query(&sql);
-        if backend == crate::db::Backend::Postgres {
+        let append = backend.append_live_events(orgs.len(), entries.len());
+        let mut query = sqlx::query(&append.sql);
+        if append.binds_orgs_first {
             for org_id in &orgs {
                 query = query.bind(*org_id);
             }
