@@ -36,22 +36,18 @@ pub fn names_sql(item: &str, user: &str) -> String {
     format!("EXISTS (SELECT 1 FROM item_audience_users au WHERE au.item_id = {item} AND au.user_id = {user})")
 }
 
-/// The condition "item `{item}` reaches user `{user}`"; the caller checks that both are of
-/// one org.
-pub fn reaches_sql(item: &str, user: &str) -> String {
-    format!(
-        "(EXISTS (SELECT 1 FROM item_audience_roles ar JOIN role_grants g ON g.role = ar.role \
-         WHERE ar.item_id = {item} AND g.user_id = {user}) OR {})",
-        names_sql(item, user)
-    )
-}
-
 /// The ids of the users item `{item}` reaches (of any org: join `users` on the item's org).
 pub fn recipient_ids_sql(item: &str) -> String {
     format!(
         "SELECT g.user_id FROM item_audience_roles ar JOIN role_grants g ON g.role = ar.role \
          WHERE ar.item_id = {item} UNION SELECT au.user_id FROM item_audience_users au WHERE au.item_id = {item}"
     )
+}
+
+/// The condition "item `{item}` reaches user `{user}`"; the caller checks that both are of
+/// one org.
+pub fn reaches_sql(item: &str, user: &str) -> String {
+    format!("{user} IN ({})", recipient_ids_sql(item))
 }
 
 /// The org's role keys that share a role with `roles`.

@@ -8,9 +8,14 @@ use crate::i18n::*;
 
 /// `YYYY-MM-DD HH:MM UTC` for milliseconds since the epoch.
 pub fn utc(ms: i64) -> String {
+    to_the_minute(ms, " ", " UTC")
+}
+
+/// The date and the time to the minute of `ms`, joined by `between` and followed by `after`.
+fn to_the_minute(ms: i64, between: &str, after: &str) -> String {
     let stamp = rfc3339(ms);
     match (stamp.get(..10), stamp.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        (Some(date), Some(time)) => format!("{date}{between}{time}{after}"),
         _ => stamp,
     }
 }
@@ -32,11 +37,7 @@ fn rfc3339(ms: i64) -> String {
 
 /// `YYYY-MM-DDTHH:MMZ` for a `<time datetime>` attribute.
 pub fn iso(ms: i64) -> String {
-    let stamp = rfc3339(ms);
-    match (stamp.get(..10), stamp.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date}T{time}Z"),
-        _ => stamp,
-    }
+    to_the_minute(ms, "T", "Z")
 }
 
 /// Whether dates are shown in the reader's locale: false while the page hydrates (it must

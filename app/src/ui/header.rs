@@ -17,8 +17,9 @@ pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl Int
     let i18n = use_i18n();
     let counts = Resource::new(|| (), |_| item_counts());
     // Made here, once, not in the bell: the closure below runs again on the server as each
-    // resource resolves, and a resource (or a suspense boundary) made in it would take another
-    // hydration id each time, in an order the browser, which runs it once, does not repeat.
+    // resource resolves, so the bell is made again each time; a resource or a suspense
+    // boundary in it would take another hydration id each run, in an order the browser, which
+    // runs it once, does not repeat.
     let pane = PaneData::new();
     view! {
         <header class="border-b border-slate-200 bg-white">
