@@ -68,7 +68,7 @@ async fn insert(db: &Db, name: &str, scope: Scope, secret: &str, demo_only: bool
     .bind(name)
     .bind(org_id)
     .bind(hash(secret))
-    .bind(i64::from(demo_only))
+    .bind(demo_only)
     .bind(now_ms())
     .execute(db.pool())
     .await?;
@@ -100,19 +100,22 @@ impl Found {
 }
 
 async fn lookup(db: &Db, key_hash: &str) -> Result<Option<Found>, DbError> {
-    let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+    use sqlx::Row;
+    let row = sqlx::query(
         "SELECT id, name, org_id, demo_only FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
     .bind(key_hash)
     .fetch_optional(db.pool())
     .await?;
-    Ok(row.map(|(id, name, org_id, demo_only)| Found {
+    let Some(row) = row else { return Ok(None) };
+    let org_id: Option<String> = row.try_get("org_id")?;
+    Ok(Some(Found {
         key: ApiKey {
-            id,
-            name,
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
             scope: org_id.map(Scope::Org).unwrap_or(Scope::Platform),
         },
-        demo_only: demo_only != 0,
+        demo_only: crate::db::dialect::flag(&row, "demo_only")?,
     }))
 }
 

@@ -101,3 +101,11 @@ pub struct LiveAppend {
     /// Bind the distinct org ids, in order, before the rows.
     pub binds_orgs_first: bool,
 }
+
+/// A flag column of `row`: a BOOLEAN on PostgreSQL; on SQLite, which has no boolean type, the 0 or
+/// 1 a bound bool was stored as (sqlx's `Any` driver hands it over as an integer).
+pub fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|n| n != 0))
+}
