@@ -309,6 +309,13 @@ impl Db {
         &self.pool
     }
 
+    /// Where a write of one statement runs without a transaction of its own: on SQLite the
+    /// writer's connection, so it queues behind write transactions in order instead of retrying
+    /// in SQLite's busy handler; on PostgreSQL the pool.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -32,6 +32,8 @@ pub mod email;
 #[cfg(feature = "ssr")]
 pub mod forms;
 #[cfg(feature = "ssr")]
+pub mod limits;
+#[cfg(feature = "ssr")]
 pub mod orgs;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -5,6 +5,7 @@ use app::auth::{password, session};
 use app::db::scratch::ScratchDb;
 use app::db::{Backend, Db, DbError};
 use app::demo;
+use app::limits::{self, Limit, Rate};
 use app::orgs::{self, InputError, NewUser, OrgError};
 
 mod common;
@@ -19,6 +20,7 @@ contract!(
     authentication_refuses_alike,
     api_keys_are_hashed_and_scoped,
     demo_seeds_once_with_every_category,
+    rate_limits_count_refuse_and_drain,
 );
 
 /// sqlx's ping before every hand-out of a pooled connection is off (a round trip per query);
@@ -366,4 +368,85 @@ async fn scratch_databases_are_separate() {
     let b = ScratchDb::new(Backend::Sqlite).await;
     orgs::create_org(&a.db, "contoso", "Contoso").await.unwrap();
     assert!(b.db.is_empty().await.unwrap());
+}
+
+fn limit(name: &'static str, burst: u32, per: std::time::Duration) -> Limit {
+    Limit {
+        name,
+        rate: Rate { burst, per },
+    }
+}
+
+async fn rate_limits_count_refuse_and_drain(db: &Db) {
+    let minute = std::time::Duration::from_secs(60);
+    let two_a_minute = limit("sign-in", 2, minute);
+    for _ in 0..2 {
+        assert_eq!(two_a_minute.take(db, "a@x.test").await.unwrap(), Ok(()));
+    }
+    assert_eq!(
+        two_a_minute.check(db, "a@x.test").await.unwrap(),
+        Ok(()),
+        "used up, not over"
+    );
+    let wait = two_a_minute.take(db, "a@x.test").await.unwrap().unwrap_err();
+    assert!((59..=60).contains(&wait.seconds()), "{wait:?}");
+    assert!(two_a_minute.check(db, "a@x.test").await.unwrap().is_err());
+    // Knocking while refused does not add to the wait beyond one period.
+    for _ in 0..5 {
+        assert!(two_a_minute.take(db, "a@x.test").await.unwrap().is_err());
+    }
+    let wait = two_a_minute.check(db, "a@x.test").await.unwrap().unwrap_err();
+    assert!(wait.seconds() <= 60, "{wait:?}");
+    // Other keys and other limits have their own allowance.
+    assert_eq!(two_a_minute.take(db, "b@x.test").await.unwrap(), Ok(()));
+    assert_eq!(
+        limit("api", 2, minute).take(db, "a@x.test").await.unwrap(),
+        Ok(())
+    );
+
+    // A short period drains while the test waits, and drained counters are forgotten.
+    let fast = limit("fast", 1, std::time::Duration::from_millis(150));
+    assert_eq!(fast.take(db, "k").await.unwrap(), Ok(()));
+    assert!(fast.take(db, "k").await.unwrap().is_err());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(fast.check(db, "k").await.unwrap(), Ok(()));
+    assert!(limits::forget_drained(db).await.unwrap() >= 1);
+    assert_eq!(fast.take(db, "k").await.unwrap(), Ok(()));
+    assert!(
+        two_a_minute.check(db, "a@x.test").await.unwrap().is_err(),
+        "kept while not drained"
+    );
+}
+
+/// Two instances (two connections to one database) counting the same key at the same time share
+/// one allowance: exactly `burst` of their attempts pass.
+async fn rate_limits_are_shared_by_instances(backend: Backend) {
+    let scratch = ScratchDb::new(backend).await;
+    let other = Db::connect(&scratch.url).await.unwrap();
+    let ten = limit("api", 10, std::time::Duration::from_secs(60));
+    let attempts = (0..30).map(|i| {
+        let db = if i % 2 == 0 {
+            scratch.db.clone()
+        } else {
+            other.clone()
+        };
+        tokio::spawn(async move { ten.take(&db, "producer").await.unwrap().is_ok() })
+    });
+    let mut passed = 0;
+    for attempt in attempts {
+        passed += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(passed, 10);
+    assert!(ten.check(&other, "producer").await.unwrap().is_err());
+    other.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_rate_limits_are_shared_by_instances() {
+    rate_limits_are_shared_by_instances(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_rate_limits_are_shared_by_instances() {
+    rate_limits_are_shared_by_instances(Backend::Postgres).await;
 }

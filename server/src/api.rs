@@ -6,6 +6,7 @@ use app::api_keys::ApiKey;
 use app::db::DbError;
 use app::items::payload::{self, ApiItem, Audience, ItemPayload};
 use app::items::{self, ItemError, Status};
+use app::limits::RetryAfter;
 use app::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -154,6 +155,22 @@ impl ApiError {
 
     fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item")
+    }
+
+    /// Too many requests with one credential (see `LimitConfig::api_per_key`).
+    pub(crate) fn rate_limited(wait: RetryAfter) -> Response {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many requests with this key; retry after {} s",
+                wait.seconds()
+            ),
+        )
+        .into_response();
+        let (name, value) = crate::security::retry_after_header(wait);
+        response.headers_mut().insert(name, value);
+        response
     }
 
     /// The request took longer than the instance allows (see `LimitConfig::response_timeout`).

@@ -2,41 +2,24 @@
 //! security headers on every response, and rate limits on sign-in and the producer API that
 //! answer `429 Too Many Requests` with `Retry-After`.
 //!
-//! Limits are kept per instance in memory; with several instances each enforces its own.
+//! The limits count in the database (`app::limits`), so several instances share them.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::db::{Db, DbError};
+use app::limits::Limit;
+pub use app::limits::{Rate, RetryAfter};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// The policy for responses that set none of their own (pages set one with a nonce for the
 /// hydration scripts: see `app::ui::shell`).
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
-/// How many attempts are allowed, per key.
-#[derive(Debug, Clone, Copy)]
-pub struct Rate {
-    /// Attempts allowed at once.
-    pub burst: u32,
-    /// One more attempt is allowed after each period.
-    pub per: Duration,
-}
-
-impl Rate {
-    fn quota(self) -> Quota {
-        Quota::with_period(self.per.max(Duration::from_nanos(1)))
-            .expect("a positive period")
-            .allow_burst(NonZeroU32::new(self.burst.max(1)).expect("at least one"))
-    }
-}
 
 /// The configured limits.
 #[derive(Debug, Clone, Copy)]
@@ -73,33 +56,32 @@ impl Default for LimitConfig {
     }
 }
 
-/// The rate limiters of one instance.
+/// The rate limits, counted in the database that every instance shares.
+#[derive(Debug)]
 pub struct Limits {
-    sign_in_per_email: DefaultKeyedRateLimiter<String>,
-    sign_in_per_client: DefaultKeyedRateLimiter<String>,
-    api_per_key: DefaultKeyedRateLimiter<String>,
-    /// Emails and clients whose failed sign-ins used up their allowance, until when.
-    sign_in_blocked: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    db: Db,
+    sign_in_per_email: Limit,
+    sign_in_per_client: Limit,
+    api_per_key: Limit,
     response_timeout: Duration,
 }
 
-impl std::fmt::Debug for Limits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Limits")
-    }
-}
-
-/// When a limit is hit: how long until the next attempt is allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryAfter(pub Duration);
-
 impl Limits {
-    pub fn new(config: LimitConfig) -> Arc<Limits> {
+    pub fn new(db: Db, config: LimitConfig) -> Arc<Limits> {
         Arc::new(Limits {
-            sign_in_per_email: RateLimiter::keyed(config.sign_in_per_email.quota()),
-            sign_in_per_client: RateLimiter::keyed(config.sign_in_per_client.quota()),
-            api_per_key: RateLimiter::keyed(config.api_per_key.quota()),
-            sign_in_blocked: Default::default(),
+            db,
+            sign_in_per_email: Limit {
+                name: "sign-in per email",
+                rate: config.sign_in_per_email,
+            },
+            sign_in_per_client: Limit {
+                name: "sign-in per client",
+                rate: config.sign_in_per_client,
+            },
+            api_per_key: Limit {
+                name: "api per key",
+                rate: config.api_per_key,
+            },
             response_timeout: config.response_timeout,
         })
     }
@@ -109,71 +91,52 @@ impl Limits {
         self.response_timeout
     }
 
-    fn check(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), RetryAfter> {
-        limiter
-            .check_key(&key)
-            .map_err(|not_until| RetryAfter(not_until.wait_time_from(DefaultClock::default().now())))
-    }
-
-    fn sign_in_keys(email: &str, client: &str) -> [String; 2] {
+    fn sign_in_keys(&self, email: &str, client: &str) -> [(Limit, String); 2] {
         [
-            format!("email:{}", email.trim().to_lowercase()),
-            format!("client:{client}"),
+            (self.sign_in_per_email, email.trim().to_lowercase()),
+            (self.sign_in_per_client, client.to_string()),
         ]
     }
 
     /// Whether `email` may try to sign in from `client` now. Only failed attempts count, so
     /// someone who signs in often is never held up; guessing is.
-    pub fn sign_in_allowed(&self, email: &str, client: &str) -> Result<(), RetryAfter> {
-        let now = std::time::Instant::now();
-        let mut blocked = self.sign_in_blocked.lock().unwrap_or_else(|e| e.into_inner());
-        blocked.retain(|_, until| *until > now);
-        let wait = Self::sign_in_keys(email, client)
-            .iter()
-            .filter_map(|k| blocked.get(k).map(|until| *until - now))
-            .max();
-        wait.map_or(Ok(()), |w| Err(RetryAfter(w)))
-    }
-
-    /// Counts a failed sign-in; when it uses up an allowance, further attempts wait.
-    pub fn sign_in_failed(&self, email: &str, client: &str) {
-        let [email_key, client_key] = Self::sign_in_keys(email, client);
-        for (limiter, key) in [
-            (&self.sign_in_per_email, email_key),
-            (&self.sign_in_per_client, client_key),
-        ] {
-            if let Err(wait) = Self::check(limiter, key.clone()) {
-                let until = std::time::Instant::now() + wait.0;
-                self.sign_in_blocked
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, until);
+    pub async fn sign_in_allowed(
+        &self,
+        email: &str,
+        client: &str,
+    ) -> Result<Result<(), RetryAfter>, DbError> {
+        let mut longest = Ok(());
+        for (limit, key) in self.sign_in_keys(email, client) {
+            if let Err(wait) = limit.check(&self.db, &key).await? {
+                longest = Err(longest.err().map_or(wait, |w: RetryAfter| w.max(wait)));
             }
         }
+        Ok(longest)
     }
 
-    /// One producer API request with the key `key_id`.
-    pub fn api(&self, key_id: &str) -> Result<(), RetryAfter> {
-        Self::check(&self.api_per_key, key_id.to_string())
+    /// Counts a failed sign-in; once the allowance is used up, further attempts wait.
+    pub async fn sign_in_failed(&self, email: &str, client: &str) -> Result<(), DbError> {
+        for (limit, key) in self.sign_in_keys(email, client) {
+            // Refused or not, the failure is counted; `sign_in_allowed` tells the wait.
+            let _ = limit.take(&self.db, &key).await?;
+        }
+        Ok(())
     }
 
-    /// Forgets keys that are back to full allowance (called now and then).
-    pub fn forget_idle(&self) {
-        self.sign_in_per_email.retain_recent();
-        self.sign_in_per_client.retain_recent();
-        self.api_per_key.retain_recent();
+    /// One producer API request with the credential `key`.
+    pub async fn api(&self, key: &str) -> Result<Result<(), RetryAfter>, DbError> {
+        self.api_per_key.take(&self.db, key).await
+    }
+
+    /// Forgets counters that are back to a full allowance (called now and then).
+    pub async fn forget_idle(&self) -> Result<u64, DbError> {
+        app::limits::forget_drained(&self.db).await
     }
 }
 
-impl RetryAfter {
-    /// Whole seconds, rounded up, at least 1.
-    pub fn seconds(self) -> u64 {
-        self.0.as_millis().div_ceil(1000).max(1) as u64
-    }
-
-    pub fn header(self) -> (header::HeaderName, HeaderValue) {
-        (header::RETRY_AFTER, HeaderValue::from(self.seconds()))
-    }
+/// `Retry-After` for a refusal.
+pub fn retry_after_header(wait: RetryAfter) -> (header::HeaderName, HeaderValue) {
+    (header::RETRY_AFTER, HeaderValue::from(wait.seconds()))
 }
 
 /// The client's address as the connection reports it (no proxy headers are trusted).
@@ -228,18 +191,10 @@ pub async fn api_rate_limit(State(limits): State<Arc<Limits>>, req: Request, nex
         Some(value) => hex::encode(Sha256::digest(value.as_bytes())),
         None => client_of(req.extensions()),
     };
-    match limits.api(&key) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => {
-            let body = serde_json::json!({ "error": {
-                "code": "rate_limited",
-                "message": format!("too many requests with this key; retry after {} s", wait.seconds()),
-            } });
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-            let (name, value) = wait.header();
-            response.headers_mut().insert(name, value);
-            response
-        }
+    match limits.api(&key).await {
+        Ok(Ok(())) => next.run(req).await,
+        Ok(Err(wait)) => crate::api::ApiError::rate_limited(wait),
+        Err(err) => crate::api::ApiError::from(err).into_response(),
     }
 }
 
@@ -301,28 +256,5 @@ mod tests {
             url
         ));
         assert!(is_same_origin(&headers(&[]), url), "not a browser");
-    }
-
-    #[test]
-    fn limits_refuse_with_a_wait() {
-        let limits = Limits::new(LimitConfig {
-            sign_in_per_email: Rate {
-                burst: 2,
-                per: Duration::from_secs(60),
-            },
-            ..LimitConfig::default()
-        });
-        for _ in 0..2 {
-            assert!(limits.sign_in_allowed("a@x.test", "1.2.3.4").is_ok());
-            limits.sign_in_failed("A@x.test ", "1.2.3.4");
-        }
-        assert!(
-            limits.sign_in_allowed("a@x.test", "1.2.3.4").is_ok(),
-            "two failures are allowed"
-        );
-        limits.sign_in_failed("a@x.test", "1.2.3.4");
-        let wait = limits.sign_in_allowed("a@x.test", "1.2.3.4").unwrap_err();
-        assert!(wait.seconds() > 50 && wait.seconds() <= 60, "{wait:?}");
-        assert!(limits.sign_in_allowed("b@x.test", "1.2.3.4").is_ok(), "per email");
     }
 }

@@ -92,14 +92,16 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         tokio::spawn(Worker::new(db.clone(), links.clone(), transport, &args.mail_from)?.run());
     }
     let state = AppState::new(db, links, demo_mode, leptos_options);
-    let limits = Limits::new(LimitConfig::default());
+    let limits = Limits::new(state.db.clone(), LimitConfig::default());
     tokio::spawn({
         let limits = limits.clone();
         async move {
             let mut every = tokio::time::interval(Duration::from_secs(60));
             loop {
                 every.tick().await;
-                limits.forget_idle();
+                if let Err(err) = limits.forget_idle().await {
+                    tracing::warn!(%err, "cannot forget drained rate-limit counters; trying again in a minute");
+                }
             }
         }
     });
@@ -149,7 +151,8 @@ fn leptos_options() -> Result<LeptosOptions, CliError> {
 
 /// The whole HTTP surface of the app, with the default rate limits.
 pub fn router(state: AppState) -> Router {
-    router_with_limits(state, Limits::new(LimitConfig::default()))
+    let limits = Limits::new(state.db.clone(), LimitConfig::default());
+    router_with_limits(state, limits)
 }
 
 /// The whole HTTP surface of the app.
@@ -325,7 +328,11 @@ async fn sign_in(
     }
     // Checked before the password is: once the failures used up the allowance, even the right
     // password waits, so guessing cannot tell.
-    if let Err(wait) = limits.sign_in_allowed(email, &client) {
+    let allowed = match limits.sign_in_allowed(email, &client).await {
+        Ok(allowed) => allowed,
+        Err(err) => return unavailable(err),
+    };
+    if let Err(wait) = allowed {
         let s =
             app::email::render::Strings::for_language(&session::ui_language(&headers).unwrap_or_default());
         let seconds = wait.seconds().to_string();
@@ -337,14 +344,16 @@ async fn sign_in(
             ..Default::default()
         });
         let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response();
-        let (name, value) = wait.header();
+        let (name, value) = crate::security::retry_after_header(wait);
         response.headers_mut().insert(name, value);
         return response;
     }
     let user = match session::authenticate(&state.db, email, password).await {
         Ok(user) => user,
         Err(session::AuthError::BadCredentials) => {
-            limits.sign_in_failed(email, &client);
+            if let Err(err) = limits.sign_in_failed(email, &client).await {
+                return unavailable(err);
+            }
             return failed();
         }
         Err(session::AuthError::Db(err)) => return unavailable(err),

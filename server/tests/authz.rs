@@ -443,12 +443,15 @@ async fn the_matrix_holds_for_every_route(backend: Backend) {
     };
     let router = server::web::router_with_limits(
         state.clone(),
-        Limits::new(LimitConfig {
-            sign_in_per_email: plenty,
-            sign_in_per_client: plenty,
-            api_per_key: plenty,
-            ..LimitConfig::default()
-        }),
+        Limits::new(
+            db.clone(),
+            LimitConfig {
+                sign_in_per_email: plenty,
+                sign_in_per_client: plenty,
+                api_per_key: plenty,
+                ..LimitConfig::default()
+            },
+        ),
     );
 
     let matrix = matrix();

@@ -6,6 +6,7 @@ on_both_backends!(
     cross_site_posts_are_refused,
     responses_carry_security_headers,
     sign_in_and_the_api_are_rate_limited,
+    instances_share_one_allowance,
     a_request_that_stalls_gets_503_and_loses_nothing,
 );
 
@@ -130,21 +131,24 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
     app::demo::seed(&scratch.db).await.unwrap();
     let state = common::state(&scratch.db, "http://127.0.0.1:3000", true).await;
     let minute = std::time::Duration::from_secs(60);
-    let limits = Limits::new(LimitConfig {
-        sign_in_per_email: Rate {
-            burst: 3,
-            per: minute,
+    let limits = Limits::new(
+        scratch.db.clone(),
+        LimitConfig {
+            sign_in_per_email: Rate {
+                burst: 3,
+                per: minute,
+            },
+            sign_in_per_client: Rate {
+                burst: 100,
+                per: minute,
+            },
+            api_per_key: Rate {
+                burst: 2,
+                per: minute,
+            },
+            ..LimitConfig::default()
         },
-        sign_in_per_client: Rate {
-            burst: 100,
-            per: minute,
-        },
-        api_per_key: Rate {
-            burst: 2,
-            per: minute,
-        },
-        ..LimitConfig::default()
-    });
+    );
     let router = server::web::router_with_limits(state, limits);
     // Successful sign-ins do not count; failed ones do.
     for _ in 0..5 {
@@ -219,6 +223,64 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
     );
 }
 
+/// Two instances of the server on one database: failed sign-ins counted by one hold the
+/// guesser up at the other, and an API key's allowance is one for both.
+async fn instances_share_one_allowance(backend: Backend) {
+    use server::security::{LimitConfig, Limits, Rate};
+    let scratch = ScratchDb::new(backend).await;
+    app::demo::seed(&scratch.db).await.unwrap();
+    let minute = std::time::Duration::from_secs(60);
+    let config = LimitConfig {
+        sign_in_per_email: Rate {
+            burst: 2,
+            per: minute,
+        },
+        api_per_key: Rate {
+            burst: 3,
+            per: minute,
+        },
+        ..LimitConfig::default()
+    };
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let db = app::db::Db::connect(&scratch.url).await.unwrap();
+        let state = common::state(&db, "http://127.0.0.1:3000", true).await;
+        instances.push(server::web::router_with_limits(state, Limits::new(db, config)));
+    }
+    let (first, second) = (&instances[0], &instances[1]);
+    for router in [first, second, first] {
+        let res = router
+            .clone()
+            .oneshot(form("email=dev%40contoso.test&password=wrong"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let res = second
+        .clone()
+        .oneshot(form("email=dev%40contoso.test&password=actioncenter"))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "held up at the other instance"
+    );
+
+    let api = |router: &Router| {
+        router.clone().oneshot(
+            Request::get("/api/v1/items/nope")
+                .header(header::AUTHORIZATION, "Bearer demo-platform-key")
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    for router in [first, second, first] {
+        assert_eq!(api(router).await.unwrap().status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(api(second).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
 /// Every database connection is taken (by this test, standing in for a database that stopped
 /// answering): a sign-in and an API request wait for one, and the response timeout answers
 /// for them with 503 and words. Once connections are free again the same sign-in works.
@@ -229,10 +291,13 @@ async fn a_request_that_stalls_gets_503_and_loses_nothing(backend: Backend) {
     let state = common::state(&scratch.db, "http://127.0.0.1:3000", true).await;
     let router = server::web::router_with_limits(
         state,
-        Limits::new(LimitConfig {
-            response_timeout: std::time::Duration::from_millis(300),
-            ..LimitConfig::default()
-        }),
+        Limits::new(
+            scratch.db.clone(),
+            LimitConfig {
+                response_timeout: std::time::Duration::from_millis(300),
+                ..LimitConfig::default()
+            },
+        ),
     );
     let pool = scratch.db.pool();
     let mut held = Vec::new();
