@@ -15,7 +15,7 @@ pub const DEMO_PLATFORM_KEY: &str = "demo-platform-key";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Scope {
-    Org(String),
+    Org(crate::orgs::OrgId),
     Platform,
 }
 
@@ -108,7 +108,7 @@ async fn lookup(db: &Db, key_hash: &str) -> Result<Option<Found>, DbError> {
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let org_id: Option<String> = row.try_get("org_id")?;
+    let org_id: Option<crate::orgs::OrgId> = row.try_get("org_id")?;
     Ok(Some(Found {
         key: ApiKey {
             id: row.try_get("id")?,

@@ -89,10 +89,11 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
     ];
     let mut users = Vec::new();
     for (org_id, email, name, roles, setup_completed) in people {
+        let org_id = orgs::OrgId::from(org_id);
         let user = orgs::create_user(
             db,
             NewUser {
-                org_id,
+                org_id: &org_id,
                 email,
                 display_name: name,
                 password_hash: Some(&hash),
@@ -101,7 +102,7 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
         )
         .await?;
         for role in roles {
-            orgs::grant_role(db, &user, role, "demo").await?;
+            orgs::grant_role(db, &user, &orgs::Role::from(*role), "demo").await?;
         }
         users.push(user);
     }
@@ -216,7 +217,7 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
             org_id: "contoso".into(),
             category,
             workspace: workspace.into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
+            roles: roles.iter().map(|r| orgs::Role::from(*r)).collect(),
             user_ids: Default::default(),
             title,
             body: body.clone(),
@@ -233,7 +234,7 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
         org_id: "fabrikam".into(),
         category: Category::Mandatory,
         workspace: "account_settings".into(),
-        roles: ["account_admin".to_string()].into(),
+        roles: [orgs::Role::from("account_admin")].into(),
         user_ids: Default::default(),
         title: text(
             "Complete your account verification",

@@ -30,14 +30,14 @@ contract!(
 const PUBLIC_URL: &str = "https://portal.example";
 
 async fn user(db: &Db, email: &str, language: &str, roles: &[&str]) -> User {
-    if orgs::find_org(db, "contoso").await.unwrap().is_none() {
+    if orgs::find_org(db, &"contoso".into()).await.unwrap().is_none() {
         orgs::create_org(db, "contoso", "Contoso").await.unwrap();
     }
     let hash = password::hash("irrelevant");
     let user = orgs::create_user(
         db,
         NewUser {
-            org_id: "contoso",
+            org_id: &"contoso".into(),
             email,
             display_name: email.split('@').next().unwrap(),
             password_hash: Some(&hash),
@@ -47,7 +47,9 @@ async fn user(db: &Db, email: &str, language: &str, roles: &[&str]) -> User {
     .await
     .unwrap();
     for role in roles {
-        orgs::grant_role(db, &user, role, "test").await.unwrap();
+        orgs::grant_role(db, &user, &orgs::Role::from(*role), "test")
+            .await
+            .unwrap();
     }
     sqlx::query("UPDATE preferences SET email_language = $1 WHERE user_id = $2")
         .bind(language)

@@ -31,14 +31,14 @@ contract!(
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
-    if orgs::find_org(db, org).await.unwrap().is_none() {
+    if orgs::find_org(db, &org.into()).await.unwrap().is_none() {
         orgs::create_org(db, org, org).await.unwrap();
     }
     let hash = password::hash("irrelevant");
     let user = orgs::create_user(
         db,
         NewUser {
-            org_id: org,
+            org_id: &org.into(),
             email,
             display_name: email,
             password_hash: Some(&hash),
@@ -48,7 +48,9 @@ async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reade
     .await
     .unwrap();
     for role in roles {
-        orgs::grant_role(db, &user, role, "test").await.unwrap();
+        orgs::grant_role(db, &user, &orgs::Role::from(*role), "test")
+            .await
+            .unwrap();
     }
     let reader = Reader {
         user_id: user.id.clone(),
@@ -148,7 +150,7 @@ async fn audience_users_must_belong_to_the_org(db: &Db) {
     let (ada, _) = member(db, "contoso", "a@contoso.test", &[]).await;
     let (fay, _) = member(db, "fabrikam", "f@fabrikam.test", &[]).await;
     let mut p = payload("contoso", "transactional", &[], "Hi");
-    p.audience.user_ids = vec![ada.id.clone(), fay.id.clone()];
+    p.audience.user_ids = vec![ada.id.to_string(), fay.id.to_string()];
     let err = items::publish(db, &valid(db, p).await, None, "test")
         .await
         .unwrap_err();
@@ -185,7 +187,9 @@ async fn delivery_follows_current_roles_and_never_crosses_orgs(db: &Db) {
         async move { items::list(db, &r, &ItemFilter::default()).await.unwrap().items }
     };
     assert!(visible(&ada_r).await.is_empty());
-    orgs::grant_role(db, &ada, "billing_admin", "t").await.unwrap();
+    orgs::grant_role(db, &ada, &"billing_admin".into(), "t")
+        .await
+        .unwrap();
     let seen = visible(&ada_r).await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].id, id);
@@ -205,10 +209,12 @@ async fn delivery_follows_current_roles_and_never_crosses_orgs(db: &Db) {
         items::apply(db, &fay_r, &id, UserAction::Read).await,
         Err(ItemError::NotFound)
     ));
-    orgs::revoke_role(db, &ada, "billing_admin", "t").await.unwrap();
+    orgs::revoke_role(db, &ada, &"billing_admin".into(), "t")
+        .await
+        .unwrap();
     assert!(visible(&ada_r).await.is_empty());
     let mut direct = payload("contoso", "promotional", &[], "Just you");
-    direct.audience.user_ids = vec![ada.id.clone()];
+    direct.audience.user_ids = vec![ada.id.to_string()];
     publish(db, direct).await;
     assert_eq!(visible(&ada_r).await.len(), 1, "named directly");
     assert_eq!(items::recipients(db, &id).await.unwrap().len(), 0);
@@ -293,7 +299,7 @@ async fn mandatory_actions_cannot_be_archived_and_others_can(db: &Db) {
         .unwrap()
         .items
         .into_iter()
-        .map(|i| i.id)
+        .map(|i| i.id.into_string())
         .collect();
     assert_eq!(listed, vec![must.clone()]);
     let archived = ItemFilter {
@@ -427,7 +433,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     // Streams build this message from the item's shared JSON and their last counts: it must
     // say what the stream's own query says, in an email language and in any other.
     let shared = live::published_item(db, &id).await.unwrap().unwrap();
-    let roles = ["billing_admin".to_string()];
+    let roles = [orgs::Role::from("billing_admin")];
     for language in ["en", "nl", "pt"] {
         let reader = items::Reader {
             language: language.into(),
@@ -468,7 +474,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     items::apply(db, &a, &id, UserAction::Unarchive).await.unwrap();
 
     let before_revoke = live::latest_id(db, "contoso").await.unwrap();
-    orgs::revoke_role(db, &ada, "billing_admin", "admin")
+    orgs::revoke_role(db, &ada, &"billing_admin".into(), "admin")
         .await
         .unwrap();
     let entries = live::entries_after(db, "contoso", &a.user_id, before_revoke, 100)
@@ -478,7 +484,7 @@ async fn the_live_log_tells_each_user_what_changed_for_them(db: &Db) {
     assert!(
         matches!(&msg.changes[..], [Change::ItemRemoved { reason: Removal::RoleRevoked, item_id }] if *item_id == id)
     );
-    orgs::grant_role(db, &ada, "billing_admin", "admin")
+    orgs::grant_role(db, &ada, &"billing_admin".into(), "admin")
         .await
         .unwrap();
     let entries = live::entries_after(db, "contoso", &a.user_id, before_revoke, 100)
@@ -572,7 +578,7 @@ async fn listed(db: &Db, r: &Reader, filter: &ItemFilter) -> Vec<String> {
     listed_items(db, r, filter)
         .await
         .into_iter()
-        .map(|i| i.id)
+        .map(|i| i.id.into_string())
         .collect()
 }
 
@@ -692,7 +698,7 @@ async fn browser_rules_agree(db: &Db, r: &Reader, moment: &str) {
                 };
                 let mut picked: Vec<&items::ItemView> = all.iter().filter(|i| filter.admits(i)).collect();
                 picked.sort_by(|a, b| filter.order_of(a, b));
-                let picked: Vec<String> = picked.into_iter().map(|i| i.id.clone()).collect();
+                let picked: Vec<String> = picked.into_iter().map(|i| i.id.to_string()).collect();
                 assert_eq!(
                     picked,
                     listed(db, r, &filter).await,
@@ -736,7 +742,7 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
         let targets: Vec<&str> = roles.iter().copied().filter(|_| next(3) == 0).collect();
         let mut p = payload("fabrikam", category, &targets, &format!("Item {n}"));
         if targets.is_empty() || next(4) == 0 {
-            p.audience.user_ids.push(users[next(4) as usize].clone());
+            p.audience.user_ids.push(users[next(4) as usize].to_string());
         }
         if p.due_at.is_some() && next(2) == 0 {
             p.due_at = Some("2021-06-01T00:00:00Z".into());
@@ -772,8 +778,12 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
         }
     }
     agree(db, &cache, &readers, "after reading, archiving and closing").await;
-    orgs::grant_role(db, &uc, "sales_agent", "test").await.unwrap();
-    orgs::revoke_role(db, &ua, "billing_admin", "test").await.unwrap();
+    orgs::grant_role(db, &uc, &"sales_agent".into(), "test")
+        .await
+        .unwrap();
+    orgs::revoke_role(db, &ua, &"billing_admin".into(), "test")
+        .await
+        .unwrap();
     agree(db, &cache, &readers, "after role changes").await;
 }
 
@@ -781,7 +791,7 @@ async fn counts_and_lists_agree_with_a_scan_of_every_item(db: &Db) {
 /// though nothing was written then.
 async fn cached_counts_follow_the_clock(db: &Db) {
     let (_, r) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
-    let roles = vec!["billing_admin".to_string()];
+    let roles = vec![orgs::Role::from("billing_admin")];
     let cache = ReadCache::new();
     let mut soon = payload("contoso", "mandatory", &["billing_admin"], "Due in a moment");
     let due = now_ms() + 1500;
@@ -856,9 +866,9 @@ async fn a_batch_gives_each_item_what_publishing_it_alone_gives(db: &Db) {
         .0;
     let start = live::latest_id(db, "contoso").await.unwrap();
     let mut named = payload("contoso", "transactional", &[], "For Ada");
-    named.audience.user_ids = vec![ada.id.clone()];
+    named.audience.user_ids = vec![ada.id.to_string()];
     let mut stranger = payload("contoso", "transactional", &[], "For Fay");
-    stranger.audience.user_ids = vec![fay.id.clone()];
+    stranger.audience.user_ids = vec![fay.id.to_string()];
     let batch = [
         keyed("k1", "First"),
         keyed("old", "Old"),
@@ -1003,7 +1013,7 @@ async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
     assert_eq!(named as usize, ITEMS * PER_ITEM);
     // Each user is named by every 16th item of the batch.
     let reader = Reader {
-        user_id: users[USERS - 1].clone(),
+        user_id: users[USERS - 1].clone().into(),
         org_id: "contoso".into(),
         language: "en".into(),
     };

@@ -53,13 +53,13 @@ async fn postgres_connections_closed_while_idle_are_replaced() {
 }
 
 async fn user(db: &Db, org: &str, email: &str) -> orgs::User {
-    if orgs::find_org(db, org).await.unwrap().is_none() {
+    if orgs::find_org(db, &org.into()).await.unwrap().is_none() {
         orgs::create_org(db, org, &org.to_uppercase()).await.unwrap();
     }
     orgs::create_user(
         db,
         NewUser {
-            org_id: org,
+            org_id: &org.into(),
             email,
             display_name: "Test User",
             password_hash: Some(&password::hash("correct horse")),
@@ -93,10 +93,10 @@ async fn organisations_are_unique_and_validated(db: &Db) {
         Err(OrgError::Input(InputError::OrgName))
     ));
     assert_eq!(
-        orgs::find_org(db, "contoso").await.unwrap().unwrap().name,
+        orgs::find_org(db, &"contoso".into()).await.unwrap().unwrap().name,
         "Contoso"
     );
-    assert!(orgs::find_org(db, "nobody").await.unwrap().is_none());
+    assert!(orgs::find_org(db, &"nobody".into()).await.unwrap().is_none());
 }
 
 async fn users_belong_to_an_existing_org_and_have_unique_emails(db: &Db) {
@@ -114,7 +114,7 @@ async fn users_belong_to_an_existing_org_and_have_unique_emails(db: &Db) {
     let dup = orgs::create_user(
         db,
         NewUser {
-            org_id: "contoso",
+            org_id: &"contoso".into(),
             email: "ada@contoso.test",
             display_name: "X",
             password_hash: None,
@@ -126,7 +126,7 @@ async fn users_belong_to_an_existing_org_and_have_unique_emails(db: &Db) {
     let orphan = orgs::create_user(
         db,
         NewUser {
-            org_id: "nowhere",
+            org_id: &"nowhere".into(),
             email: "x@y.test",
             display_name: "X",
             password_hash: None,
@@ -138,7 +138,7 @@ async fn users_belong_to_an_existing_org_and_have_unique_emails(db: &Db) {
     let bad = orgs::create_user(
         db,
         NewUser {
-            org_id: "contoso",
+            org_id: &"contoso".into(),
             email: "not-an-email",
             display_name: "X",
             password_hash: None,
@@ -148,7 +148,7 @@ async fn users_belong_to_an_existing_org_and_have_unique_emails(db: &Db) {
     .await;
     assert!(matches!(bad, Err(OrgError::Input(InputError::Email(_)))));
     user(db, "fabrikam", "fay@fabrikam.test").await;
-    let contoso: Vec<String> = orgs::users_of_org(db, "contoso")
+    let contoso: Vec<String> = orgs::users_of_org(db, &"contoso".into())
         .await
         .unwrap()
         .into_iter()
@@ -177,23 +177,29 @@ async fn new_users_are_opted_in_to_all_email(db: &Db) {
 
 async fn roles_grant_and_revoke_with_an_audit_trail(db: &Db) {
     let u = user(db, "contoso", "ada@contoso.test").await;
-    assert!(orgs::grant_role(db, &u, "billing_admin", "tester").await.unwrap());
     assert!(
-        !orgs::grant_role(db, &u, "billing_admin", "tester").await.unwrap(),
-        "a second grant changes nothing"
-    );
-    assert!(matches!(
-        orgs::grant_role(db, &u, "emperor", "tester").await,
-        Err(OrgError::Input(InputError::UnknownRole(_)))
-    ));
-    assert_eq!(orgs::roles_of(db, &u.id).await.unwrap(), vec!["billing_admin"]);
-    assert!(
-        orgs::revoke_role(db, &u, "billing_admin", "tester")
+        orgs::grant_role(db, &u, &"billing_admin".into(), "tester")
             .await
             .unwrap()
     );
     assert!(
-        !orgs::revoke_role(db, &u, "billing_admin", "tester")
+        !orgs::grant_role(db, &u, &"billing_admin".into(), "tester")
+            .await
+            .unwrap(),
+        "a second grant changes nothing"
+    );
+    assert!(matches!(
+        orgs::grant_role(db, &u, &"emperor".into(), "tester").await,
+        Err(OrgError::Input(InputError::UnknownRole(_)))
+    ));
+    assert_eq!(orgs::roles_of(db, &u.id).await.unwrap(), vec!["billing_admin"]);
+    assert!(
+        orgs::revoke_role(db, &u, &"billing_admin".into(), "tester")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !orgs::revoke_role(db, &u, &"billing_admin".into(), "tester")
             .await
             .unwrap()
     );
@@ -214,8 +220,12 @@ async fn sessions_open_resolve_and_close(db: &Db) {
     let token = session::open(db, &u.id).await.unwrap();
     let (current, _) = session::resolve(db, &token).await.unwrap().unwrap();
     assert!(current.roles.is_empty(), "no roles yet");
-    orgs::grant_role(db, &u, "sales_agent", "tester").await.unwrap();
-    orgs::grant_role(db, &u, "account_admin", "tester").await.unwrap();
+    orgs::grant_role(db, &u, &"sales_agent".into(), "tester")
+        .await
+        .unwrap();
+    orgs::grant_role(db, &u, &"account_admin".into(), "tester")
+        .await
+        .unwrap();
     let stored: (String,) = sqlx::query_as("SELECT token_hash FROM sessions")
         .fetch_one(db.pool())
         .await

@@ -236,7 +236,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }) => create_user(&db, &org, &email, &name, password_stdin, &roles).await,
         Command::Role(RoleCommand::Grant { email, role }) => {
             let user = user_by_email(&db, &email).await?;
-            let changed = orgs::grant_role(&db, &user, &role, OPERATOR).await?;
+            let changed = orgs::grant_role(&db, &user, &orgs::Role::from(role.as_str()), OPERATOR).await?;
             println!(
                 "{}",
                 if changed {
@@ -249,7 +249,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Role(RoleCommand::Revoke { email, role }) => {
             let user = user_by_email(&db, &email).await?;
-            let changed = orgs::revoke_role(&db, &user, &role, OPERATOR).await?;
+            let changed = orgs::revoke_role(&db, &user, &orgs::Role::from(role.as_str()), OPERATOR).await?;
             println!(
                 "{}",
                 if changed {
@@ -262,7 +262,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::ApiKey(ApiKeyCommand::Create { name, org, platform }) => {
             let scope = match (org, platform) {
-                (Some(org), false) => Scope::Org(org),
+                (Some(org), false) => Scope::Org(org.into()),
                 (None, true) => Scope::Platform,
                 _ => return Err(CliError::Usage("give either --org ORG or --platform".into())),
             };
@@ -340,7 +340,7 @@ async fn create_user(
     let user = orgs::create_user(
         db,
         NewUser {
-            org_id: org,
+            org_id: &orgs::OrgId::from(org),
             email,
             display_name: name,
             password_hash: Some(&password::hash(&password)),
@@ -349,7 +349,7 @@ async fn create_user(
     )
     .await?;
     for role in roles {
-        orgs::grant_role(db, &user, role, OPERATOR).await?;
+        orgs::grant_role(db, &user, &orgs::Role::from(role.as_str()), OPERATOR).await?;
     }
     println!("Created user {} in {}", user.email, user.org_id);
     if generated {

@@ -262,7 +262,7 @@ fn invalid_unsubscribe() -> Response {
     )
 }
 
-async fn language_of(state: &AppState, user_id: &str) -> String {
+async fn language_of(state: &AppState, user_id: &app::orgs::UserId) -> String {
     app::preferences::load(&state.db, user_id)
         .await
         .ok()

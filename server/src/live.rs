@@ -204,7 +204,7 @@ pub async fn stream(
 struct Feed {
     db: Db,
     reader: Reader,
-    roles: Vec<String>,
+    roles: Vec<app::orgs::Role>,
     last_id: i64,
     batches: broadcast::Receiver<Arc<Batch>>,
     queue: VecDeque<Event>,

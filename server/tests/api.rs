@@ -492,7 +492,7 @@ async fn the_stream_replays_exactly_what_a_reconnecting_client_missed(backend: B
         .await
         .unwrap()
         .unwrap();
-    app::orgs::grant_role(&s.scratch.db, &finance, "account_admin", "test")
+    app::orgs::grant_role(&s.scratch.db, &finance, &"account_admin".into(), "test")
         .await
         .unwrap();
     let key = s.org_key("contoso").await;
@@ -548,7 +548,7 @@ async fn the_stream_replays_exactly_what_a_reconnecting_client_missed(backend: B
         .await
         .unwrap()
         .unwrap();
-    app::orgs::revoke_role(&s.scratch.db, &admin, "account_admin", "test")
+    app::orgs::revoke_role(&s.scratch.db, &admin, &"account_admin".into(), "test")
         .await
         .unwrap();
     let revoked = frames(&mut resumed, 1, Duration::from_secs(5)).await;

@@ -8,7 +8,7 @@ use crate::email::outbox::{Letter, enqueue};
 use crate::email::render::{self, Recipient};
 use crate::email::{EmailError, Links, Purpose};
 use crate::error::{AppError, Refusal};
-use crate::orgs::{self, NewUser, OrgError};
+use crate::orgs::{self, NewUser, OrgError, OrgId, UserId};
 
 use super::Invitation;
 
@@ -58,7 +58,7 @@ pub async fn invite(
 ) -> Result<orgs::User, InviteError> {
     let catalog = orgs::role_catalog(db).await?;
     if let Some(unknown) = invitation.roles.iter().find(|r| !catalog.contains(r)) {
-        return Err(OrgError::Input(orgs::InputError::UnknownRole(unknown.clone())).into());
+        return Err(OrgError::Input(orgs::InputError::UnknownRole(unknown.to_string())).into());
     }
     let email = orgs::normalize_email(&invitation.email).map_err(OrgError::from)?;
     if orgs::find_user_by_email(db, &email).await?.is_some() {
@@ -121,14 +121,14 @@ pub async fn invite(
 /// What a set-password link stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InviteLink {
-    Valid { user_id: String, email: String },
+    Valid { user_id: UserId, email: String },
     Used,
     Expired,
     Invalid,
 }
 
 pub async fn inspect(db: &Db, token: &str) -> Result<InviteLink, DbError> {
-    let row: Option<(String, String, i64, Option<i64>)> = sqlx::query_as(
+    let row: Option<(UserId, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT t.user_id, u.email, t.expires_at, t.used_at FROM password_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1",
     )
@@ -158,7 +158,7 @@ pub async fn set_password(db: &Db, token: &str, password_hash: &str) -> Result<I
         tx.rollback().await?;
         return inspect(db, token).await;
     }
-    let (user_id, email, org_id): (String, String, String) = sqlx::query_as(
+    let (user_id, email, org_id): (UserId, String, OrgId) = sqlx::query_as(
         "SELECT u.id, u.email, u.org_id FROM password_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
     )
     .bind(token_hash(token))

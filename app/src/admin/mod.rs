@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::orgs::{Role, UserId};
 
 #[cfg(feature = "ssr")]
 pub mod invites;
@@ -20,10 +21,10 @@ pub const ADMIN_ROLE: &str = "account_admin";
 /// A user of the organisation as the admin page lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     /// Invited and not yet signed in: no password set.
     pub invited: bool,
     pub setup_completed: bool,
@@ -33,7 +34,7 @@ pub struct Member {
 pub struct Members {
     pub members: Vec<Member>,
     /// The role catalog, for the grant controls.
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
 }
 
 /// One line of the audit trail, with names resolved for reading.
@@ -60,7 +61,7 @@ pub struct Invitation {
     pub email: String,
     pub display_name: String,
     #[serde(default)]
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
 }
 
 #[server(endpoint = "admin_members")]
@@ -71,7 +72,7 @@ pub async fn admin_members() -> Result<Members, AppError> {
 
 /// Grants (`granted = true`) or revokes a role of a user of the admin's organisation.
 #[server(endpoint = "admin_set_role")]
-pub async fn admin_set_role(user_id: String, role: String, granted: bool) -> Result<Members, AppError> {
+pub async fn admin_set_role(user_id: UserId, role: Role, granted: bool) -> Result<Members, AppError> {
     let (state, admin) = require_admin()?;
     set_role(&state.db, &admin.org_id, &admin.email, &user_id, &role, granted).await?;
     Ok(members(&state.db, &admin.org_id).await?)
@@ -99,7 +100,7 @@ pub async fn admin_invite_form(
     let invitation = Invitation {
         email,
         display_name,
-        roles: roles.unwrap_or_default().into_keys().collect(),
+        roles: roles.unwrap_or_default().into_keys().map(Role::from).collect(),
     };
     let invited = invites::invite(&state.db, &state.links, &admin, &invitation).await?;
     let url = format!(

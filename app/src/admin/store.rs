@@ -3,20 +3,20 @@
 use super::{AuditLine, AuditPage, Member, Members};
 use crate::db::{Db, DbError};
 use crate::error::AppError;
-use crate::orgs::{self, OrgError};
+use crate::orgs::{self, OrgError, OrgId, Role, UserId};
 
 /// Audit lines per page.
 pub const AUDIT_PAGE: i64 = 50;
 
-pub async fn members(db: &Db, org_id: &str) -> Result<Members, DbError> {
-    type Row = (String, String, String, Option<String>, Option<i64>);
+pub async fn members(db: &Db, org_id: &OrgId) -> Result<Members, DbError> {
+    type Row = (UserId, String, String, Option<String>, Option<i64>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, email, display_name, password_hash, setup_completed_at FROM users WHERE org_id = $1 ORDER BY email",
     )
     .bind(org_id)
     .fetch_all(db.pool())
     .await?;
-    let grants: Vec<(String, String)> = sqlx::query_as(
+    let grants: Vec<(UserId, Role)> = sqlx::query_as(
         "SELECT g.user_id, g.role FROM role_grants g JOIN users u ON u.id = g.user_id WHERE u.org_id = $1 ORDER BY g.role",
     )
     .bind(org_id)
@@ -66,15 +66,15 @@ impl From<AdminError> for AppError {
 /// Grants or revokes a role of a user in `org_id` (never another organisation's user).
 pub async fn set_role(
     db: &Db,
-    org_id: &str,
+    org_id: &OrgId,
     actor: &str,
-    user_id: &str,
-    role: &str,
+    user_id: &UserId,
+    role: &Role,
     granted: bool,
 ) -> Result<bool, AdminError> {
     let user = orgs::find_user(db, user_id)
         .await?
-        .filter(|u| u.org_id == org_id)
+        .filter(|u| &u.org_id == org_id)
         .ok_or(AdminError::NotAMember)?;
     Ok(if granted {
         orgs::grant_role(db, &user, role, actor).await?

@@ -16,12 +16,12 @@ pub const BAD_CREDENTIALS: &str = "The email or password is not correct.";
 /// The signed-in user as the UI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
-    pub id: String,
-    pub org_id: String,
+    pub id: crate::orgs::UserId,
+    pub org_id: crate::orgs::OrgId,
     pub org_name: String,
     pub email: String,
     pub display_name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<crate::orgs::Role>,
     pub setup_completed: bool,
     /// The user's language (BCP 47), for item text.
     pub language: String,

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{CurrentUser, password};
 use crate::db::{Db, DbError, now_ms};
 use crate::live::LogPosition;
-use crate::orgs;
+use crate::orgs::{self, OrgId, Role, UserId};
 
 pub const COOKIE_NAME: &str = "ac_session";
 /// A session lasts 14 days from its last use.
@@ -72,6 +72,22 @@ pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
     Ok(token)
 }
 
+/// A live session's row: its user, their organisation, roles and the org's log position.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: UserId,
+    org_id: OrgId,
+    org_name: String,
+    email: String,
+    display_name: String,
+    setup_completed_at: Option<i64>,
+    expires_at: i64,
+    last_seen_at: i64,
+    email_language: Option<String>,
+    roles: Option<String>,
+    log_id: Option<i64>,
+}
+
 /// The user a session token belongs to, if the session is live; extends its lifetime.
 /// One query and one row: the session, its user, their roles (joined by commas, in order; role
 /// names have none) and where the org's event log stands. A row per role would make the
@@ -80,50 +96,34 @@ pub async fn open(db: &Db, user_id: &str) -> Result<String, DbError> {
 pub async fn resolve(db: &Db, token: &str) -> Result<Option<(CurrentUser, LogPosition)>, DbError> {
     let hash = token_hash(token);
     let now = now_ms();
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<i64>,
-        i64,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT u.id, u.org_id, o.name, u.email, u.display_name, u.setup_completed_at, s.expires_at, s.last_seen_at, \
-         p.email_language, (SELECT string_agg(g.role, ',' ORDER BY g.role) FROM role_grants g WHERE g.user_id = u.id), \
-         (SELECT MAX(e.id) FROM live_events e WHERE e.org_id = u.org_id) \
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT u.id, u.org_id, o.name AS org_name, u.email, u.display_name, u.setup_completed_at, \
+         s.expires_at, s.last_seen_at, p.email_language, \
+         (SELECT string_agg(g.role, ',' ORDER BY g.role) FROM role_grants g WHERE g.user_id = u.id) AS roles, \
+         (SELECT MAX(e.id) FROM live_events e WHERE e.org_id = u.org_id) AS log_id \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
          LEFT JOIN preferences p ON p.user_id = u.id WHERE s.token_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(db.pool())
     .await?;
-    let Some((
+    let Some(SessionRow {
         id,
         org_id,
         org_name,
         email,
         display_name,
-        setup,
+        setup_completed_at: setup,
         expires_at,
         last_seen_at,
-        language,
+        email_language: language,
         roles,
         log_id,
-    )) = row
+    }) = row
     else {
         return Ok(None);
     };
-    let roles: Vec<String> = roles
-        .iter()
-        .flat_map(|r| r.split(','))
-        .map(str::to_string)
-        .collect();
+    let roles: Vec<Role> = roles.iter().flat_map(|r| r.split(',')).map(Role::from).collect();
     if expires_at <= now {
         close(db, token).await?;
         return Ok(None);
@@ -208,7 +208,7 @@ pub fn clear_cookie(secure: bool) -> String {
 /// The app state, the signed-in reader of the current request and their roles as the session
 /// read them, or `Unauthenticated`.
 pub fn require_reader()
--> Result<(crate::state::AppState, crate::items::Reader, Vec<String>), crate::error::AppError> {
+-> Result<(crate::state::AppState, crate::items::Reader, Vec<Role>), crate::error::AppError> {
     let (state, user) = require_user()?;
     let headers = use_context::<http::request::Parts>()
         .map(|p| p.headers)

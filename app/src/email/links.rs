@@ -60,13 +60,13 @@ pub enum UnsubscribeTarget {
     /// `transactional` or `promotional` email.
     Category(String),
     /// Transactional and promotional email from one workspace.
-    Workspace(String),
+    Workspace(crate::items::Workspace),
 }
 
 /// A verified unsubscribe request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsubscribe {
-    pub user_id: String,
+    pub user_id: crate::orgs::UserId,
     pub target: UnsubscribeTarget,
 }
 
@@ -132,8 +132,8 @@ impl Links {
     /// unsubscribe link in an old email must keep working.
     pub fn unsubscribe_token(&self, user_id: &str, target: &UnsubscribeTarget) -> String {
         let (kind, name) = match target {
-            UnsubscribeTarget::Category(c) => ("c", c),
-            UnsubscribeTarget::Workspace(w) => ("w", w),
+            UnsubscribeTarget::Category(c) => ("c", c.as_str()),
+            UnsubscribeTarget::Workspace(w) => ("w", w.as_str()),
         };
         let message = format!("{user_id}\n{kind}\n{name}");
         let tag = self.key.mac(message.as_bytes()).finalize().into_bytes();
@@ -155,11 +155,11 @@ impl Links {
         let (user_id, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
         let target = match kind {
             "c" => UnsubscribeTarget::Category(name.to_string()),
-            "w" => UnsubscribeTarget::Workspace(name.to_string()),
+            "w" => UnsubscribeTarget::Workspace(name.into()),
             _ => return None,
         };
         Some(Unsubscribe {
-            user_id: user_id.to_string(),
+            user_id: user_id.into(),
             target,
         })
     }

@@ -14,7 +14,8 @@ use super::links::Links;
 use super::render::{self, ItemEmail, ItemForEmail, Recipient, RenderedEmail};
 use super::{EmailError, Purpose};
 use crate::db::{Backend, Db, DbError};
-use crate::items::{Category, DAY_MS, LocalizedText};
+use crate::items::{Category, DAY_MS, ItemId, LocalizedText, Workspace};
+use crate::orgs::UserId;
 use crate::preferences::rules::{EmailChoices, wants_email};
 
 /// How long a claimed row belongs to its worker before another may take it.
@@ -28,8 +29,8 @@ pub const PLAN_BATCH: i64 = 100;
 #[derive(Debug, Clone)]
 pub struct Letter {
     pub dedupe_key: String,
-    pub item_id: Option<String>,
-    pub user_id: Option<String>,
+    pub item_id: Option<crate::items::ItemId>,
+    pub user_id: Option<crate::orgs::UserId>,
     pub purpose: Purpose,
     pub to: String,
     pub email: RenderedEmail,
@@ -66,19 +67,21 @@ pub fn address_of(sign_in: &str, chosen: Option<&str>, verified_at: Option<i64>)
     }
 }
 
-type ItemRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
+/// An item the planner sends email for, with when each reminder stage was settled.
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: ItemId,
+    category: String,
+    workspace: Workspace,
+    title: String,
+    body: String,
+    link: Option<String>,
+    due_at: Option<i64>,
+    created_at: i64,
+    reminded_7d_at: Option<i64>,
+    reminded_1d_at: Option<i64>,
+    reminded_overdue_at: Option<i64>,
+}
 
 const ITEM_COLUMNS: &str = "id, category, workspace, title, body, link, due_at, created_at, \
      reminded_7d_at, reminded_1d_at, reminded_overdue_at";
@@ -93,34 +96,35 @@ struct PlannedItem {
 }
 
 fn planned_item(row: ItemRow) -> Option<PlannedItem> {
-    let (id, category, workspace, title, body, link, due_at, created_at, r7, r1, ro) = row;
     let text = |json: &str| serde_json::from_str::<LocalizedText>(json).unwrap_or_default();
     Some(PlannedItem {
         item: ItemForEmail {
-            id,
-            category: Category::parse(&category)?,
-            workspace,
-            title: text(&title),
-            body: text(&body),
-            link,
-            due_at,
+            id: row.id,
+            category: Category::parse(&row.category)?,
+            workspace: row.workspace,
+            title: text(&row.title),
+            body: text(&row.body),
+            link: row.link,
+            due_at: row.due_at,
         },
-        created_at,
-        reminded: [r7, r1, ro],
+        created_at: row.created_at,
+        reminded: [row.reminded_7d_at, row.reminded_1d_at, row.reminded_overdue_at],
     })
 }
 
-type RecipientRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    i64,
-    i64,
-    i64,
-);
+/// A recipient of an item with their address, language and what they turned off.
+#[derive(sqlx::FromRow)]
+struct RecipientRow {
+    id: UserId,
+    email: String,
+    display_name: String,
+    email_language: String,
+    notification_email: Option<String>,
+    notification_email_verified_at: Option<i64>,
+    category_off: i64,
+    workspace_off: i64,
+    archived: i64,
+}
 
 /// The item's current recipients with what decides their email: address, language, the
 /// opt-outs that apply to this item, and whether they archived it.
@@ -131,9 +135,9 @@ async fn recipients(
     let rows: Vec<RecipientRow> = sqlx::query_as(&format!(
         "SELECT u.id, u.email, u.display_name, p.email_language, p.notification_email, \
            p.notification_email_verified_at, \
-           (SELECT COUNT(*) FROM email_category_optouts c WHERE c.user_id = u.id AND c.category = $2), \
-           (SELECT COUNT(*) FROM workspace_email_optouts w WHERE w.user_id = u.id AND w.workspace = $3), \
-           (SELECT COUNT(*) FROM item_states s WHERE s.user_id = u.id AND s.item_id = $1 AND s.archived_at IS NOT NULL) \
+           (SELECT COUNT(*) FROM email_category_optouts c WHERE c.user_id = u.id AND c.category = $2) AS category_off, \
+           (SELECT COUNT(*) FROM workspace_email_optouts w WHERE w.user_id = u.id AND w.workspace = $3) AS workspace_off, \
+           (SELECT COUNT(*) FROM item_states s WHERE s.user_id = u.id AND s.item_id = $1 AND s.archived_at IS NOT NULL) AS archived \
          FROM items i JOIN users u ON u.org_id = i.org_id JOIN preferences p ON p.user_id = u.id \
          WHERE i.id = $1 AND u.id IN ({}) ORDER BY u.id",
         crate::items::audience::recipient_ids_sql("$1")
@@ -146,7 +150,17 @@ async fn recipients(
     Ok(rows
         .into_iter()
         .map(
-            |(id, email, name, language, chosen, verified, cat_off, ws_off, archived)| {
+            |RecipientRow {
+                 id,
+                 email,
+                 display_name: name,
+                 email_language: language,
+                 notification_email: chosen,
+                 notification_email_verified_at: verified,
+                 category_off: cat_off,
+                 workspace_off: ws_off,
+                 archived,
+             }| {
                 let mut choices = EmailChoices::default();
                 if cat_off > 0 {
                     match item.category {
@@ -221,7 +235,7 @@ pub async fn plan_new_items(db: &Db, links: &Links, now: i64) -> Result<usize, E
     .await?;
     let mut added = 0;
     for row in rows {
-        let id = row.0.clone();
+        let id = row.id.clone();
         let mut tx = db.begin_write().await?;
         if !lock_item(&mut tx, db.backend(), &id, "emails_planned_at IS NULL").await? {
             continue;

@@ -108,9 +108,9 @@ pub struct RenderedEmail {
 /// What an item email needs to know about the item.
 #[derive(Debug, Clone)]
 pub struct ItemForEmail {
-    pub id: String,
+    pub id: crate::items::ItemId,
     pub category: Category,
-    pub workspace: String,
+    pub workspace: crate::items::Workspace,
     pub title: LocalizedText,
     pub body: LocalizedText,
     pub link: Option<String>,
@@ -120,7 +120,7 @@ pub struct ItemForEmail {
 /// What an email needs to know about its recipient.
 #[derive(Debug, Clone)]
 pub struct Recipient {
-    pub user_id: String,
+    pub user_id: crate::orgs::UserId,
     pub display_name: String,
     pub language: String,
 }

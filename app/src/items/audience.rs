@@ -12,8 +12,8 @@ use crate::db::{Db, DbError};
 const SEPARATOR: &str = ",";
 
 /// An item's target roles as one key: sorted, deduplicated, comma-separated ("" for none).
-pub fn audience_key<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
-    let mut roles: Vec<&str> = roles.into_iter().map(String::as_str).collect();
+pub fn audience_key<'a, R: AsRef<str> + ?Sized + 'a>(roles: impl IntoIterator<Item = &'a R>) -> String {
+    let mut roles: Vec<&str> = roles.into_iter().map(AsRef::as_ref).collect();
     roles.sort_unstable();
     roles.dedup();
     debug_assert!(roles.iter().all(|r| !r.contains(SEPARATOR)));
@@ -21,13 +21,13 @@ pub fn audience_key<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
 }
 
 /// Whether an item with this audience key reaches a holder of any of `roles`.
-pub fn key_reaches(key: &str, roles: &[String]) -> bool {
+pub fn key_reaches(key: &str, roles: &[crate::orgs::Role]) -> bool {
     !key.is_empty() && key.split(SEPARATOR).any(|r| roles.iter().any(|h| h == r))
 }
 
 /// Whether an item with this audience key that names `named` reaches the user `user_id`,
 /// a member of its org holding `roles`.
-pub fn reaches(key: &str, named: &[String], user_id: &str, roles: &[String]) -> bool {
+pub fn reaches(key: &str, named: &[String], user_id: &str, roles: &[crate::orgs::Role]) -> bool {
     key_reaches(key, roles) || named.iter().any(|u| u == user_id)
 }
 
@@ -54,7 +54,7 @@ pub fn reaches_sql(item: &str, user: &str) -> String {
 pub(crate) async fn keys_reaching(
     db: &Db,
     reader: &Reader,
-    roles: &[String],
+    roles: &[crate::orgs::Role],
 ) -> Result<Vec<String>, DbError> {
     let keys: Vec<(String,)> =
         sqlx::query_as("SELECT DISTINCT audience_roles FROM audience_counts WHERE org_id = $1")
@@ -95,7 +95,7 @@ mod tests {
         assert!(key_reaches("billing_admin,sales_agent", &["sales_agent".into()]));
         assert!(!key_reaches("billing_admin,sales_agent", &["sales".into()]));
         assert!(!key_reaches("", &["sales_agent".into()]));
-        assert_eq!(audience_key(&[]), "");
+        assert_eq!(audience_key(&[] as &[crate::orgs::Role]), "");
     }
 
     #[test]

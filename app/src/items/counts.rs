@@ -60,7 +60,12 @@ pub async fn counts(db: &Db, reader: &Reader) -> Result<Counts, DbError> {
 }
 
 /// `counts` as they stand at `now` for a reader holding `roles`.
-pub async fn counts_at(db: &Db, reader: &Reader, roles: &[String], now: i64) -> Result<Counts, DbError> {
+pub async fn counts_at(
+    db: &Db,
+    reader: &Reader,
+    roles: &[crate::orgs::Role],
+    now: i64,
+) -> Result<Counts, DbError> {
     let mut tally = Tally::default();
     let totals: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT audience_roles, category, open_items FROM audience_counts WHERE org_id = $1")

@@ -16,8 +16,8 @@ use crate::db::{Db, DbError, Value};
 /// The user an item list or stream is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader {
-    pub user_id: String,
-    pub org_id: String,
+    pub user_id: crate::orgs::UserId,
+    pub org_id: crate::orgs::OrgId,
     pub language: String,
 }
 
@@ -56,10 +56,10 @@ impl ViewRow {
     pub(crate) fn into_view(self, language: &str) -> ItemView {
         let category = Category::parse(&self.category).unwrap_or(Category::Transactional);
         ItemView {
-            id: self.id,
+            id: self.id.into(),
             kind: category.kind(),
             category,
-            workspace: self.workspace,
+            workspace: self.workspace.into(),
             title: localize(&parse_text(&self.title), language).to_string(),
             body: localize(&parse_text(&self.body), language).to_string(),
             link: self.link,
@@ -103,7 +103,7 @@ pub async fn list(db: &Db, reader: &Reader, filter: &ItemFilter) -> Result<ItemP
 pub async fn list_for(
     db: &Db,
     reader: &Reader,
-    roles: &[String],
+    roles: &[crate::orgs::Role],
     filter: &ItemFilter,
 ) -> Result<ItemPage, ItemError> {
     let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 100));

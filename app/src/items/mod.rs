@@ -49,6 +49,16 @@ pub use user_state::*;
 mod server_fns;
 pub use server_fns::*;
 
+string_type!(
+    /// An item's id (a UUIDv7, so ids sort by publication time).
+    ItemId
+);
+string_type!(
+    /// A workspace of the catalog (`billing`): where an item belongs and what email
+    /// preferences are set per.
+    Workspace
+);
+
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// An open action is "due soon" within this many days of its due date.
 pub const DUE_SOON_DAYS: i64 = 7;
@@ -204,10 +214,10 @@ pub fn localize<'a>(text: &'a LocalizedText, language: &str) -> &'a str {
 /// An item as one user sees it: text in their language, with their read and archived state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemView {
-    pub id: String,
+    pub id: ItemId,
     pub kind: Kind,
     pub category: Category,
-    pub workspace: String,
+    pub workspace: Workspace,
     pub title: String,
     pub body: String,
     pub link: Option<String>,

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use super::{Category, Kind, LocalizedText, Status};
+use super::{Category, Kind, LocalizedText, Status, Workspace};
+use crate::orgs::{OrgId, Role, UserId};
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 10_000;
@@ -97,12 +98,12 @@ pub struct ApiItem {
 /// A payload that passed validation, in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidItem {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub category: Category,
-    pub workspace: String,
-    pub roles: BTreeSet<String>,
+    pub workspace: Workspace,
+    pub roles: BTreeSet<Role>,
     /// In the producer's order (without repeats), so errors can name the index.
-    pub user_ids: Vec<String>,
+    pub user_ids: Vec<UserId>,
     pub title: LocalizedText,
     pub body: LocalizedText,
     pub link: Option<String>,
@@ -143,8 +144,8 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> FieldError {
 /// The configurable catalogs the payload is checked against.
 #[derive(Debug)]
 pub struct Catalog {
-    pub roles: HashSet<String>,
-    pub workspaces: HashSet<String>,
+    pub roles: HashSet<Role>,
+    pub workspaces: HashSet<Workspace>,
 }
 
 pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, FieldError> {
@@ -165,7 +166,7 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
     if payload.org_id.is_empty() || payload.org_id.chars().count() > MAX_ORG_ID_CHARS {
         return Err(invalid("org_id", "must be an organisation id"));
     }
-    if !catalog.workspaces.contains(&payload.workspace) {
+    if !catalog.workspaces.contains(payload.workspace.as_str()) {
         return Err(invalid(
             "workspace",
             format!("unknown workspace {:?}", payload.workspace),
@@ -186,7 +187,7 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
         ));
     }
     for (i, role) in roles.iter().enumerate() {
-        if !catalog.roles.contains(role) {
+        if !catalog.roles.contains(role.as_str()) {
             return Err(invalid(
                 format!("audience.roles[{i}]"),
                 format!("unknown role {role:?}"),
@@ -241,15 +242,15 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
     };
 
     Ok(ValidItem {
-        org_id: payload.org_id,
+        org_id: payload.org_id.into(),
         category,
-        workspace: payload.workspace,
-        roles: roles.into_iter().collect(),
+        workspace: payload.workspace.into(),
+        roles: roles.into_iter().map(Role::from).collect(),
         user_ids: user_ids
             .iter()
             .enumerate()
             .filter(|(i, id)| !user_ids[..*i].contains(id))
-            .map(|(_, id)| id.clone())
+            .map(|(_, id)| UserId::from(id.as_str()))
             .collect(),
         title,
         body,
@@ -419,8 +420,8 @@ mod tests {
 
     fn catalog() -> Catalog {
         Catalog {
-            roles: ["account_admin", "billing_admin"].map(String::from).into(),
-            workspaces: ["account_settings", "billing"].map(String::from).into(),
+            roles: ["account_admin", "billing_admin"].map(Role::from).into(),
+            workspaces: ["account_settings", "billing"].map(Workspace::from).into(),
         }
     }
 

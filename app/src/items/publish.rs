@@ -175,19 +175,19 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
         let repeated = item
             .idempotency_key
             .as_ref()
-            .and_then(|key| used_keys.get(&(item.org_id.clone(), key.clone())));
+            .and_then(|key| used_keys.get(&(item.org_id.to_string(), key.clone())));
         let stranger = item
             .user_ids
             .iter()
             .enumerate()
-            .find(|(_, u)| org_of_user.get(*u) != Some(&item.org_id));
+            .find(|(_, u)| org_of_user.get(u.as_str()).map(String::as_str) != Some(item.org_id.as_str()));
         let outcome = if let Some((id, hash)) = repeated {
             if *hash == fingerprint {
                 Outcome::Existing(id.clone())
             } else {
                 Outcome::Refused(ItemError::IdempotencyConflict)
             }
-        } else if !known_orgs.contains(&item.org_id) {
+        } else if !known_orgs.contains(item.org_id.as_str()) {
             Outcome::Refused(
                 FieldError {
                     field: "org_id".into(),
@@ -209,7 +209,7 @@ async fn write_batch(db: &Db, batch: &[Publication]) -> Result<Vec<Outcome>, Ite
             let id = uuid::Uuid::now_v7().to_string();
             if let Some(key) = &item.idempotency_key {
                 used_keys.insert(
-                    (item.org_id.clone(), key.clone()),
+                    (item.org_id.to_string(), key.clone()),
                     (id.clone(), fingerprint.clone()),
                 );
             }
@@ -288,7 +288,7 @@ impl Known {
         let orgs: BTreeSet<&str> = batch.iter().map(|p| p.item.org_id.as_str()).collect();
         let users: BTreeSet<&str> = batch
             .iter()
-            .flat_map(|p| p.item.user_ids.iter().map(String::as_str))
+            .flat_map(|p| p.item.user_ids.iter().map(|u| u.as_str()))
             .collect();
         let keys: BTreeSet<&str> = batch
             .iter()
@@ -425,16 +425,16 @@ fn item_rows<'q>(accepted: &'q [Accepted<'q>], now: i64) -> Vec<Insert<'q>> {
 
 /// The item just stored, as `get` would read it back (without reading it back).
 fn as_stored(item: &ValidItem, id: String, now: i64) -> ApiItem {
-    let mut user_ids = item.user_ids.clone();
+    let mut user_ids: Vec<String> = item.user_ids.iter().map(ToString::to_string).collect();
     user_ids.sort();
     ApiItem {
         id,
         kind: item.kind(),
         category: item.category,
-        org_id: item.org_id.clone(),
-        workspace: item.workspace.clone(),
+        org_id: item.org_id.to_string(),
+        workspace: item.workspace.to_string(),
         audience: Audience {
-            roles: item.roles.iter().cloned().collect(),
+            roles: item.roles.iter().map(ToString::to_string).collect(),
             user_ids,
         },
         title: item.title.clone(),

@@ -24,7 +24,7 @@ const PAGES_CAPACITY: usize = 2_000;
 
 #[derive(Debug)]
 pub struct ReadCache {
-    counts: Answers<String, Counts>,
+    counts: Answers<crate::orgs::UserId, Counts>,
     pages: Answers<PageKey, Arc<ItemPage>>,
 }
 
@@ -40,7 +40,7 @@ impl Default for ReadCache {
 /// A page is the reader's, in their language, for one filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PageKey {
-    user_id: String,
+    user_id: crate::orgs::UserId,
     language: String,
     filter: ItemFilter,
 }
@@ -57,7 +57,7 @@ impl ReadCache {
         &self,
         db: &Db,
         reader: &Reader,
-        roles: &[String],
+        roles: &[crate::orgs::Role],
         seen: Option<LogPosition>,
     ) -> Result<Counts, DbError> {
         let log_id = position(db, reader, seen).await?;
@@ -78,7 +78,7 @@ impl ReadCache {
         &self,
         db: &Db,
         reader: &Reader,
-        roles: &[String],
+        roles: &[crate::orgs::Role],
         filter: &ItemFilter,
         seen: Option<LogPosition>,
     ) -> Result<Arc<ItemPage>, ItemError> {
@@ -122,7 +122,7 @@ impl<K: Eq + Hash, V> std::fmt::Debug for Answers<K, V> {
 #[derive(Debug)]
 struct Remembered<V> {
     log_id: i64,
-    roles: Vec<String>,
+    roles: Vec<crate::orgs::Role>,
     /// From this time (ms) on the answer is out of date even if nothing was written.
     valid_until: i64,
     value: V,
@@ -135,14 +135,14 @@ impl<K: Eq + Hash, V: Clone> Answers<K, V> {
         }
     }
 
-    fn get(&self, key: &K, log_id: i64, roles: &[String], now: i64) -> Option<V> {
+    fn get(&self, key: &K, log_id: i64, roles: &[crate::orgs::Role], now: i64) -> Option<V> {
         self.entries
             .get(key)
             .filter(|r| r.log_id == log_id && r.roles == roles && now < r.valid_until)
             .map(|r| r.value.clone())
     }
 
-    fn put(&self, key: K, log_id: i64, roles: &[String], valid_until: i64, value: V) {
+    fn put(&self, key: K, log_id: i64, roles: &[crate::orgs::Role], valid_until: i64, value: V) {
         self.entries.insert(
             key,
             Arc::new(Remembered {
@@ -159,8 +159,8 @@ impl<K: Eq + Hash, V: Clone> Answers<K, V> {
 mod tests {
     use super::*;
 
-    fn roles(names: &[&str]) -> Vec<String> {
-        names.iter().map(|r| r.to_string()).collect()
+    fn roles(names: &[&str]) -> Vec<crate::orgs::Role> {
+        names.iter().map(|r| crate::orgs::Role::from(*r)).collect()
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl From<super::ItemError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
-async fn apply(item_id: String, action: super::UserAction) -> Result<ItemView, AppError> {
+async fn apply(item_id: super::ItemId, action: super::UserAction) -> Result<ItemView, AppError> {
     let (state, reader, _) = crate::auth::session::require_reader()?;
     Ok(super::apply(&state.db, &reader, &item_id, action).await?)
 }
@@ -48,7 +48,7 @@ pub async fn list_items(filter: ItemFilter) -> Result<ItemPage, AppError> {
 async fn counts(
     state: &crate::state::AppState,
     reader: &super::Reader,
-    roles: &[String],
+    roles: &[crate::orgs::Role],
 ) -> Result<Counts, crate::db::DbError> {
     let seen = crate::auth::session::log_position();
     state.cache.counts(&state.db, reader, roles, seen).await
@@ -59,7 +59,7 @@ async fn counts(
 async fn page(
     state: &crate::state::AppState,
     reader: &super::Reader,
-    roles: &[String],
+    roles: &[crate::orgs::Role],
     filter: &ItemFilter,
 ) -> Result<std::sync::Arc<ItemPage>, super::ItemError> {
     let seen = crate::auth::session::log_position();
@@ -69,7 +69,7 @@ async fn page(
 /// The badge and overview counts of the signed-in user.
 /// The workspaces items can be tied to: the configurable catalog, as the database holds it.
 #[server(endpoint = "items_workspaces")]
-pub async fn workspaces() -> Result<Vec<String>, AppError> {
+pub async fn workspaces() -> Result<Vec<super::Workspace>, AppError> {
     let (state, _, _) = crate::auth::session::require_reader()?;
     Ok(crate::orgs::workspace_catalog(&state.db).await?)
 }
@@ -81,21 +81,21 @@ pub async fn item_counts() -> Result<Counts, AppError> {
 }
 
 #[server(endpoint = "items_read")]
-pub async fn mark_read(item_id: String) -> Result<ItemView, AppError> {
+pub async fn mark_read(item_id: super::ItemId) -> Result<ItemView, AppError> {
     let item = apply(item_id, super::UserAction::Read).await?;
     back_to_the_list();
     Ok(item)
 }
 
 #[server(endpoint = "items_archive")]
-pub async fn archive_item(item_id: String) -> Result<ItemView, AppError> {
+pub async fn archive_item(item_id: super::ItemId) -> Result<ItemView, AppError> {
     let item = apply(item_id, super::UserAction::Archive).await?;
     back_to_the_list();
     Ok(item)
 }
 
 #[server(endpoint = "items_unarchive")]
-pub async fn unarchive_item(item_id: String) -> Result<ItemView, AppError> {
+pub async fn unarchive_item(item_id: super::ItemId) -> Result<ItemView, AppError> {
     let item = apply(item_id, super::UserAction::Unarchive).await?;
     back_to_the_list();
     Ok(item)
@@ -129,7 +129,7 @@ fn back_to_the_list() {
 /// Opens an item's link and marks the item read on the way: the cards' title links point
 /// here, so reading is recorded without script in the page.
 #[server(endpoint = "items_open", input = server_fn::codec::GetUrl)]
-pub async fn open_item(item_id: String) -> Result<(), AppError> {
+pub async fn open_item(item_id: super::ItemId) -> Result<(), AppError> {
     let item = apply(item_id, super::UserAction::Read).await?;
     leptos_axum::redirect(item.link.as_deref().unwrap_or("/action-center"));
     Ok(())
@@ -141,7 +141,7 @@ pub const MAX_SELECTED: usize = 100;
 /// Archives the items selected in a list (`item_ids[]=<id>` for each, as the list's boxes send them).
 /// Every item that can be archived is; the answer names how many could not be, and why.
 #[server(endpoint = "items_archive_selected")]
-pub async fn archive_selected(item_ids: Option<Vec<String>>) -> Result<(), AppError> {
+pub async fn archive_selected(item_ids: Option<Vec<super::ItemId>>) -> Result<(), AppError> {
     let mut ids = item_ids.unwrap_or_default();
     ids.sort();
     ids.dedup();

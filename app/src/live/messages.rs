@@ -36,7 +36,7 @@ struct PublishedRow {
 
 impl PublishedItem {
     /// Whether the item reaches this user, holding these roles, in its org.
-    pub fn reaches(&self, user_id: &str, roles: &[String]) -> bool {
+    pub fn reaches(&self, user_id: &str, roles: &[crate::orgs::Role]) -> bool {
         reaches(&self.row.audience_roles, &self.named, user_id, roles)
     }
 
@@ -98,7 +98,7 @@ fn to_raw(view: &ItemView) -> Box<RawValue> {
 pub fn published_message_json(
     item: &PublishedItem,
     reader: &Reader,
-    roles: &[String],
+    roles: &[crate::orgs::Role],
     counts: Counts,
 ) -> Option<(Counts, String)> {
     /// `LiveMessage` with one `Change::ItemAdded` whose item is already JSON.
@@ -206,7 +206,7 @@ async fn role_changes(db: &Db, reader: &Reader, subject: &str) -> Result<Vec<Cha
         match (direction, visible) {
             ("grant", Some(item)) if !item.archived => changes.push(Change::ItemAdded { item }),
             ("revoke", None) => changes.push(Change::ItemRemoved {
-                item_id: id,
+                item_id: id.into(),
                 reason: Removal::RoleRevoked,
             }),
             _ => {}

@@ -25,7 +25,7 @@ pub enum Change {
         item: ItemView,
     },
     ItemRemoved {
-        item_id: String,
+        item_id: crate::items::ItemId,
         reason: Removal,
     },
     /// Too much happened (or the log no longer reaches back far enough): reload everything.

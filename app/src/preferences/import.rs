@@ -20,6 +20,7 @@ use super::rules::EmailChoices;
 use super::{EMAIL_LANGUAGES, MAX_JOB_FUNCTION_CHARS, verification};
 use crate::db::{Db, DbError, now_ms};
 use crate::email::Links;
+use crate::items::Workspace;
 
 /// One row of the export, as read, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -44,7 +45,7 @@ pub struct ValidRow {
     pub notification_email_verified: bool,
     pub transactional: Option<bool>,
     pub promotional: Option<bool>,
-    pub workspaces_off: Option<BTreeSet<String>>,
+    pub workspaces_off: Option<BTreeSet<Workspace>>,
 }
 
 /// A rejected row: its line in the file and why.
@@ -223,7 +224,7 @@ fn flag(name: &str, value: &Option<String>) -> Result<Option<bool>, String> {
 }
 
 /// Validates a row against the rules and the workspace catalog (not yet against users).
-pub fn validate(row: &LegacyRow, workspaces: &BTreeSet<String>) -> Result<ValidRow, String> {
+pub fn validate(row: &LegacyRow, workspaces: &BTreeSet<Workspace>) -> Result<ValidRow, String> {
     let email = row.email.as_deref().ok_or("email is missing")?;
     let email = crate::orgs::normalize_email(email).map_err(|e| e.to_string())?;
     let job_function = match &row.job_function {
@@ -274,7 +275,7 @@ pub fn validate(row: &LegacyRow, workspaces: &BTreeSet<String>) -> Result<ValidR
                 if !workspaces.contains(name) {
                     return Err(format!("unknown workspace {name:?} in workspaces_off"));
                 }
-                set.insert(name.to_string());
+                set.insert(Workspace::from(name));
             }
             Some(set)
         }
@@ -303,7 +304,7 @@ pub async fn import(
     actor: &str,
 ) -> Result<Report, ImportError> {
     let Parsed { rows, mut rejected } = parse(content, format).map_err(ImportError::File)?;
-    let workspaces: BTreeSet<String> = crate::orgs::workspace_catalog(db).await?.into_iter().collect();
+    let workspaces: BTreeSet<Workspace> = crate::orgs::workspace_catalog(db).await?.into_iter().collect();
     let mut report = Report::default();
     let mut seen = BTreeMap::new();
     for (line, row) in rows {
@@ -446,8 +447,11 @@ pub enum ImportError {
 mod tests {
     use super::*;
 
-    fn workspaces() -> BTreeSet<String> {
-        ["billing", "referrals"].into_iter().map(String::from).collect()
+    fn workspaces() -> BTreeSet<Workspace> {
+        ["billing", "referrals"]
+            .into_iter()
+            .map(Workspace::from)
+            .collect()
     }
 
     #[test]
@@ -489,7 +493,7 @@ mod tests {
         assert_eq!(rejected.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 6]);
         let a = validate(&rows[0].1, &workspaces()).unwrap();
         assert_eq!(a.transactional, Some(false));
-        assert_eq!(a.workspaces_off, Some(["billing".to_string()].into()));
+        assert_eq!(a.workspaces_off, Some([Workspace::from("billing")].into()));
         assert!(
             validate(&rows[1].1, &workspaces())
                 .unwrap_err()

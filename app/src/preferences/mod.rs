@@ -36,7 +36,7 @@ pub struct Preferences {
     pub setup_completed: bool,
     pub email: EmailChoices,
     /// The workspace catalog: the form has a switch for each.
-    pub workspaces: Vec<String>,
+    pub workspaces: Vec<crate::items::Workspace>,
 }
 
 /// What the setup screen and My preferences send.
@@ -125,12 +125,12 @@ pub struct PostedPreferences {
     pub transactional: bool,
     pub promotional: bool,
     /// The workspaces whose switch is on.
-    pub workspaces_on: Vec<String>,
+    pub workspaces_on: Vec<crate::items::Workspace>,
 }
 
 impl PostedPreferences {
     /// The whole form, every switch of the workspace catalog in its posted position.
-    pub fn into_form(self, catalog: &[String]) -> PreferencesForm {
+    pub fn into_form(self, catalog: &[crate::items::Workspace]) -> PreferencesForm {
         PreferencesForm {
             job_function: self.job_function,
             email_language: self.email_language,
@@ -146,7 +146,7 @@ impl PostedPreferences {
                 .into(),
                 workspaces: catalog
                     .iter()
-                    .map(|w| (w.clone(), self.workspaces_on.contains(w)))
+                    .map(|w| (w.to_string(), self.workspaces_on.contains(w)))
                     .collect(),
             },
         }
@@ -176,7 +176,11 @@ pub async fn submit_preferences(
         notification_email,
         transactional: transactional.is_some(),
         promotional: promotional.is_some(),
-        workspaces_on: workspaces.unwrap_or_default().into_keys().collect(),
+        workspaces_on: workspaces
+            .unwrap_or_default()
+            .into_keys()
+            .map(crate::items::Workspace::from)
+            .collect(),
     }
     .into_form(&current.workspaces);
     let saved = save_preferences(form).await?;
@@ -204,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_posted_form_sets_every_switch_of_the_catalog() {
-        let catalog = vec!["billing".to_string(), "referrals".to_string()];
+        let catalog: Vec<crate::items::Workspace> = vec!["billing".into(), "referrals".into()];
         let form = PostedPreferences {
             job_function: "Sales".into(),
             email_language: "nl".into(),

@@ -14,7 +14,7 @@ pub struct EmailChoices {
     pub transactional: bool,
     pub promotional: bool,
     /// Workspaces whose transactional and promotional email is turned off.
-    pub workspaces_off: BTreeSet<String>,
+    pub workspaces_off: BTreeSet<crate::items::Workspace>,
 }
 
 impl Default for EmailChoices {
@@ -110,7 +110,7 @@ impl From<RuleError> for crate::error::Refusal {
 pub fn apply_switches(
     current: &EmailChoices,
     positions: &SwitchPositions,
-    workspaces: &BTreeSet<String>,
+    workspaces: &BTreeSet<crate::items::Workspace>,
 ) -> Result<EmailChoices, RuleError> {
     if positions.in_app == Some(false) {
         return Err(RuleError::InAppLocked);
@@ -129,13 +129,13 @@ pub fn apply_switches(
         }
     }
     for (name, &on) in &positions.workspaces {
-        if !workspaces.contains(name) {
+        if !workspaces.contains(name.as_str()) {
             return Err(RuleError::UnknownWorkspace(name.clone()));
         }
         if on {
-            next.workspaces_off.remove(name);
+            next.workspaces_off.remove(name.as_str());
         } else {
-            next.workspaces_off.insert(name.clone());
+            next.workspaces_off.insert(name.as_str().into());
         }
     }
     Ok(next)
@@ -145,8 +145,11 @@ pub fn apply_switches(
 mod tests {
     use super::*;
 
-    fn workspaces() -> BTreeSet<String> {
-        ["billing", "referrals"].into_iter().map(String::from).collect()
+    fn workspaces() -> BTreeSet<crate::items::Workspace> {
+        ["billing", "referrals"]
+            .into_iter()
+            .map(crate::items::Workspace::from)
+            .collect()
     }
 
     #[test]
@@ -167,7 +170,7 @@ mod tests {
                         transactional,
                         promotional,
                         workspaces_off: if billing_off {
-                            ["billing".to_string()].into()
+                            [crate::items::Workspace::from("billing")].into()
                         } else {
                             BTreeSet::new()
                         },
@@ -226,7 +229,10 @@ mod tests {
         };
         let next = apply_switches(&EmailChoices::default(), &positions, &workspaces()).unwrap();
         assert!(next.transactional && !next.promotional);
-        assert_eq!(next.workspaces_off, ["billing".to_string()].into());
+        assert_eq!(
+            next.workspaces_off,
+            [crate::items::Workspace::from("billing")].into()
+        );
         let back = SwitchPositions {
             workspaces: [("billing".to_string(), true)].into(),
             ..Default::default()

@@ -10,8 +10,10 @@ use super::{Preferences, PreferencesError, PreferencesForm, validate_basics, ver
 use crate::db::{Db, DbError, now_ms};
 use crate::email::{Links, UnsubscribeTarget};
 use crate::error::AppError;
+use crate::items::Workspace;
+use crate::orgs::UserId;
 
-pub async fn load(db: &Db, user_id: &str) -> Result<Option<Preferences>, DbError> {
+pub async fn load(db: &Db, user_id: &UserId) -> Result<Option<Preferences>, DbError> {
     type Row = (String, String, String, Option<String>, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
         "SELECT p.job_function, p.email_language, u.email, p.notification_email, \
@@ -39,13 +41,13 @@ pub async fn load(db: &Db, user_id: &str) -> Result<Option<Preferences>, DbError
 }
 
 /// The user's email choices as stored: a row per opt-out, none for what is on.
-pub async fn choices(conn: &mut AnyConnection, user_id: &str) -> Result<EmailChoices, DbError> {
+pub async fn choices(conn: &mut AnyConnection, user_id: &UserId) -> Result<EmailChoices, DbError> {
     let categories: Vec<(String,)> =
         sqlx::query_as("SELECT category FROM email_category_optouts WHERE user_id = $1")
             .bind(user_id)
             .fetch_all(&mut *conn)
             .await?;
-    let workspaces: Vec<(String,)> =
+    let workspaces: Vec<(Workspace,)> =
         sqlx::query_as("SELECT workspace FROM workspace_email_optouts WHERE user_id = $1")
             .bind(user_id)
             .fetch_all(&mut *conn)
@@ -79,7 +81,7 @@ impl Optout {
 async fn set_optout(
     conn: &mut AnyConnection,
     kind: Optout,
-    user_id: &str,
+    user_id: &UserId,
     name: &str,
     off: bool,
     now: i64,
@@ -110,7 +112,7 @@ async fn set_optout(
 /// Stores new choices as opt-out rows; returns the changes for the audit trail.
 pub async fn store_choices(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     before: &EmailChoices,
     after: &EmailChoices,
     now: i64,
@@ -139,7 +141,7 @@ pub async fn store_choices(
 pub async fn save(
     db: &Db,
     links: &Links,
-    user_id: &str,
+    user_id: &UserId,
     org_id: &str,
     actor: &str,
     form: &PreferencesForm,
@@ -147,7 +149,7 @@ pub async fn save(
     let (job, language, email) =
         validate_basics(&form.job_function, &form.email_language, &form.notification_email)?;
     let before = load(db, user_id).await?.ok_or(DbError::NotFound("user".into()))?;
-    let catalog: BTreeSet<String> = before.workspaces.iter().cloned().collect();
+    let catalog: BTreeSet<Workspace> = before.workspaces.iter().cloned().collect();
     let next_choices =
         apply_switches(&before.email, &form.switches, &catalog).map_err(PreferencesError::from)?;
     let now = now_ms();
@@ -211,7 +213,7 @@ pub async fn save(
 
 /// Turns off what a signed unsubscribe link names (RFC 8058 one-click). Repeating it changes
 /// nothing. Returns the user's email language, for the confirmation page.
-pub async fn unsubscribe(db: &Db, user_id: &str, target: &UnsubscribeTarget) -> Result<String, SaveError> {
+pub async fn unsubscribe(db: &Db, user_id: &UserId, target: &UnsubscribeTarget) -> Result<String, SaveError> {
     let user = crate::orgs::find_user(db, user_id)
         .await?
         .ok_or(DbError::NotFound("user".into()))?;
@@ -225,7 +227,7 @@ pub async fn unsubscribe(db: &Db, user_id: &str, target: &UnsubscribeTarget) -> 
         }
         UnsubscribeTarget::Workspace(w) => {
             if !prefs.workspaces.contains(w) {
-                return Err(PreferencesError::Rule(super::RuleError::UnknownWorkspace(w.clone())).into());
+                return Err(PreferencesError::Rule(super::RuleError::UnknownWorkspace(w.to_string())).into());
             }
             next.workspaces_off.insert(w.clone());
         }

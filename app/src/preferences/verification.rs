@@ -10,6 +10,7 @@ use crate::email::outbox::{Letter, enqueue};
 use crate::email::render::{self, Recipient};
 use crate::email::{EmailError, Links, Purpose};
 use crate::error::{AppError, Refusal};
+use crate::orgs::UserId;
 
 pub const LINK_VALID_MS: i64 = 24 * 60 * 60 * 1000;
 /// A user can ask for a new link at most this often.
@@ -54,7 +55,7 @@ impl From<VerificationError> for AppError {
 pub async fn start(
     conn: &mut AnyConnection,
     links: &Links,
-    user_id: &str,
+    user_id: &UserId,
     address: &str,
     now: i64,
 ) -> Result<(), VerificationError> {
@@ -80,14 +81,14 @@ pub async fn start(
     .execute(&mut *conn)
     .await?;
     let recipient = Recipient {
-        user_id: user_id.to_string(),
+        user_id: user_id.clone(),
         display_name: name,
         language,
     };
     let letter = Letter {
         dedupe_key: format!("verify:{hash}"),
         item_id: None,
-        user_id: Some(user_id.to_string()),
+        user_id: Some(user_id.clone()),
         purpose: Purpose::Verify,
         to: address.to_string(),
         email: render::verification_email(links, &recipient, address, &token)?,
@@ -97,7 +98,7 @@ pub async fn start(
 }
 
 /// "Send verification email" again, for an address that is still unverified.
-pub async fn resend(db: &Db, links: &Links, user_id: &str) -> Result<(), VerificationError> {
+pub async fn resend(db: &Db, links: &Links, user_id: &UserId) -> Result<(), VerificationError> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(

@@ -17,8 +17,8 @@ use super::store::ItemStore;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::items::{
-    ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemView, Kind, MarkRead, OVERVIEW_ITEMS, Order,
-    UnarchiveItem, get_overview, list_items, workspaces,
+    ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemId, ItemView, Kind, MarkRead, OVERVIEW_ITEMS,
+    Order, UnarchiveItem, get_overview, list_items, workspaces,
 };
 use crate::live::{Change, Followed, Removal};
 
@@ -50,7 +50,7 @@ pub fn ActionCenter() -> impl IntoView {
 /// The workspaces a list can be filtered by (the catalog is configurable, so it comes from
 /// the server).
 #[derive(Clone, Copy)]
-struct WorkspaceCatalog(Resource<Result<Vec<String>, AppError>>);
+struct WorkspaceCatalog(Resource<Result<Vec<crate::items::Workspace>, AppError>>);
 
 /// Counts by category, the next due actions and the latest notifications.
 #[component]
@@ -200,7 +200,7 @@ pub struct ListActions {
     store: ItemStore,
     i18n: leptos_i18n::I18nContext<Locale>,
     /// Items ticked for "Archive selected".
-    pub selected: RwSignal<BTreeSet<String>>,
+    pub selected: RwSignal<BTreeSet<ItemId>>,
     /// Why the last action was refused.
     pub refusal: RwSignal<Option<String>>,
 }
@@ -209,7 +209,7 @@ impl ListActions {
     /// Archives or unarchives the item whose id the form posted (`item` is the card's, shown
     /// changed at once when it is that one). Keyboard focus goes on from the item now at its
     /// place (see `focus`).
-    pub fn archive(self, item_id: String, item: ItemView, archive: bool) {
+    pub fn archive(self, item_id: ItemId, item: ItemView, archive: bool) {
         let i18n = self.i18n;
         let (prefix, reason) = match archive {
             true => (tu_string!(i18n, archive_failed), Removal::Archived),
@@ -255,7 +255,7 @@ impl ListActions {
     /// Archives every ticked item.
     pub fn archive_selected(self) {
         let i18n = self.i18n;
-        let ids: Vec<String> = self.selected.get_untracked().into_iter().collect();
+        let ids: Vec<ItemId> = self.selected.get_untracked().into_iter().collect();
         self.refusal.set(None);
         if ids.is_empty() {
             self.refusal.set(Some(format!(
@@ -288,7 +288,7 @@ impl ListActions {
     }
 
     /// Marks the item whose id the form posted read (`item`: the card's, as for `archive`).
-    pub fn mark_read(self, item_id: String, item: ItemView) {
+    pub fn mark_read(self, item_id: ItemId, item: ItemView) {
         let i18n = self.i18n;
         let shown = item.id == item_id;
         if shown {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::format;
 use crate::admin::{AdminInviteForm, AdminSetRole, Members, admin_audit, admin_members};
 use crate::i18n::*;
+use crate::orgs::{Role, UserId};
 use leptos_router::hooks::use_query_map;
 use server_fn::ServerFn;
 
@@ -98,9 +99,9 @@ fn MemberTable(initial: Members) -> impl IntoView {
 /// A user's role as a switch that submits its form: on shows a filled track, off an empty one.
 #[component]
 fn RoleSwitch(
-    user_id: String,
+    user_id: UserId,
     email: String,
-    role: String,
+    role: Role,
     members: RwSignal<Vec<crate::admin::Member>>,
     refusal: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -155,7 +156,7 @@ fn RoleSwitch(
 }
 
 #[component]
-fn InviteForm(roles: Vec<String>, invite: ServerAction<AdminInviteForm>) -> impl IntoView {
+fn InviteForm(roles: Vec<Role>, invite: ServerAction<AdminInviteForm>) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map().get_untracked();
     let posted_to = query.get("invited");

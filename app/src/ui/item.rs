@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use super::action_center::ListActions;
 use super::format;
 use crate::i18n::*;
-use crate::items::{ArchiveItem, Category, DueState, ItemView, MarkRead, OpenItem, Status, UnarchiveItem};
+use crate::items::{
+    ArchiveItem, Category, DueState, ItemId, ItemView, MarkRead, OpenItem, Status, UnarchiveItem,
+};
 use leptos_i18n::I18nContext;
 use server_fn::ServerFn;
 
@@ -138,7 +140,7 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
         let on_submit = move |ev: leptos::ev::SubmitEvent| {
             if let (Some(a), Some(id)) = (actions, super::form_value(&ev, "item_id")) {
                 ev.prevent_default();
-                a.archive(id, card.clone(), archiving);
+                a.archive(id.into(), card.clone(), archiving);
             }
         };
         view! { <CardButton action label item_id=item.id.clone() on_submit /> }
@@ -149,7 +151,7 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
         let on_submit = move |ev: leptos::ev::SubmitEvent| {
             if let (Some(a), Some(id)) = (actions, super::form_value(&ev, "item_id")) {
                 ev.prevent_default();
-                a.mark_read(id, card.clone());
+                a.mark_read(id.into(), card.clone());
             }
         };
         view! { <CardButton action=MarkRead::url() label=tu_string!(i18n, mark_read) item_id=item.id.clone() on_submit /> }
@@ -196,7 +198,7 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
 fn CardButton(
     action: &'static str,
     label: &'static str,
-    item_id: String,
+    item_id: ItemId,
     on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
 ) -> impl IntoView {
     view! {

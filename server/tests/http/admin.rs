@@ -37,7 +37,7 @@ async fn admins_manage_roles_but_never_remove_the_last_admin(backend: Backend) {
         app::orgs::roles_of(&db.db, &dev_user.id)
             .await
             .unwrap()
-            .contains(&"billing_admin".to_string())
+            .contains(&"billing_admin".into())
     );
 
     let body = format!("user_id={}&role=account_admin&granted=false", admin_user.id);
@@ -48,7 +48,7 @@ async fn admins_manage_roles_but_never_remove_the_last_admin(backend: Backend) {
         app::orgs::roles_of(&db.db, &admin_user.id)
             .await
             .unwrap()
-            .contains(&"account_admin".to_string())
+            .contains(&"account_admin".into())
     );
 
     // With a second admin, the first may step down.

@@ -55,7 +55,10 @@ async fn a_crafted_request_cannot_turn_off_locked_email(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{answer}");
     let after = prefs_of(&db.db, "admin@contoso.test").await;
     assert!(after.email.transactional && !after.email.promotional);
-    assert_eq!(after.email.workspaces_off, ["billing".to_string()].into());
+    assert_eq!(
+        after.email.workspaces_off,
+        [app::items::Workspace::from("billing")].into()
+    );
     let trail = app::audit::recent(&db.db, "contoso", 5).await.unwrap();
     let entry = trail
         .iter()
@@ -242,7 +245,10 @@ async fn one_click_unsubscribe_turns_off_what_the_link_names(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let prefs = prefs_of(&db.db, "finance@contoso.test").await;
     assert!(!prefs.email.promotional && prefs.email.transactional);
-    assert_eq!(prefs.email.workspaces_off, ["billing".to_string()].into());
+    assert_eq!(
+        prefs.email.workspaces_off,
+        [app::items::Workspace::from("billing")].into()
+    );
     let trail = app::audit::recent(&db.db, "contoso", 10).await.unwrap();
     assert_eq!(
         trail

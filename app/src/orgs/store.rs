@@ -1,21 +1,23 @@
-//! Organisations (tenants), their users and the roles granted to them.
+//! Storage of organisations, users and role grants.
 //!
 //! Everything here is scoped by organisation: a lookup never returns a row of another org.
 
 use serde::{Deserialize, Serialize};
 
+use super::{OrgId, Role, UserId};
 use crate::db::{Db, DbError, now_ms};
+use crate::items::Workspace;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organisation {
-    pub id: String,
+    pub id: OrgId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub id: String,
-    pub org_id: String,
+    pub id: UserId,
+    pub org_id: OrgId,
     pub email: String,
     pub display_name: String,
     pub setup_completed: bool,
@@ -120,13 +122,13 @@ pub async fn create_org(db: &Db, id: &str, name: &str) -> Result<Organisation, O
             other => other,
         })?;
     Ok(Organisation {
-        id: id.to_string(),
+        id: OrgId::from(id),
         name: name.to_string(),
     })
 }
 
-pub async fn find_org(db: &Db, id: &str) -> Result<Option<Organisation>, DbError> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT id, name FROM organisations WHERE id = $1")
+pub async fn find_org(db: &Db, id: &OrgId) -> Result<Option<Organisation>, DbError> {
+    let row: Option<(OrgId, String)> = sqlx::query_as("SELECT id, name FROM organisations WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
@@ -135,7 +137,7 @@ pub async fn find_org(db: &Db, id: &str) -> Result<Option<Organisation>, DbError
 
 /// A new user; `password_hash` is an argon2 PHC string (see `auth::password`).
 pub struct NewUser<'a> {
-    pub org_id: &'a str,
+    pub org_id: &'a OrgId,
     pub email: &'a str,
     pub display_name: &'a str,
     pub password_hash: Option<&'a str>,
@@ -151,7 +153,7 @@ pub async fn create_user(db: &Db, new: NewUser<'_>) -> Result<User, OrgError> {
     if find_org(db, new.org_id).await?.is_none() {
         return Err(DbError::NotFound(format!("organisation {:?}", new.org_id)).into());
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = UserId::from(uuid::Uuid::new_v4().to_string());
     let now = now_ms();
     let mut tx = db.begin_write().await.map_err(DbError::from)?;
     sqlx::query(
@@ -181,14 +183,14 @@ pub async fn create_user(db: &Db, new: NewUser<'_>) -> Result<User, OrgError> {
     tx.commit().await.map_err(DbError::from)?;
     Ok(User {
         id,
-        org_id: new.org_id.to_string(),
+        org_id: new.org_id.clone(),
         email,
         display_name: display_name.to_string(),
         setup_completed: new.setup_completed,
     })
 }
 
-type UserRow = (String, String, String, String, Option<i64>);
+type UserRow = (UserId, OrgId, String, String, Option<i64>);
 
 fn user_of(row: UserRow) -> User {
     let (id, org_id, email, display_name, setup) = row;
@@ -214,7 +216,7 @@ pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<User>, Db
     Ok(row.map(user_of))
 }
 
-pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DbError> {
+pub async fn find_user(db: &Db, id: &UserId) -> Result<Option<User>, DbError> {
     let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
@@ -223,7 +225,7 @@ pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DbError> {
 }
 
 /// The user's password hash, if they have one, for sign-in.
-pub async fn password_hash_of(db: &Db, user_id: &str) -> Result<Option<String>, DbError> {
+pub async fn password_hash_of(db: &Db, user_id: &UserId) -> Result<Option<String>, DbError> {
     let row: Option<(Option<String>,)> = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(db.pool())
@@ -231,7 +233,7 @@ pub async fn password_hash_of(db: &Db, user_id: &str) -> Result<Option<String>, 
     Ok(row.and_then(|r| r.0))
 }
 
-pub async fn users_of_org(db: &Db, org_id: &str) -> Result<Vec<User>, DbError> {
+pub async fn users_of_org(db: &Db, org_id: &OrgId) -> Result<Vec<User>, DbError> {
     let rows: Vec<UserRow> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY email"
     ))
@@ -241,26 +243,25 @@ pub async fn users_of_org(db: &Db, org_id: &str) -> Result<Vec<User>, DbError> {
     Ok(rows.into_iter().map(user_of).collect())
 }
 
-pub async fn role_catalog(db: &Db) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM roles ORDER BY name")
+pub async fn role_catalog(db: &Db) -> Result<Vec<Role>, DbError> {
+    let rows: Vec<(Role,)> = sqlx::query_as("SELECT name FROM roles ORDER BY name")
         .fetch_all(db.pool())
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn workspace_catalog(db: &Db) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM workspaces ORDER BY name")
+pub async fn workspace_catalog(db: &Db) -> Result<Vec<Workspace>, DbError> {
+    let rows: Vec<(Workspace,)> = sqlx::query_as("SELECT name FROM workspaces ORDER BY name")
         .fetch_all(db.pool())
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn roles_of(db: &Db, user_id: &str) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT role FROM role_grants WHERE user_id = $1 ORDER BY role")
-            .bind(user_id)
-            .fetch_all(db.pool())
-            .await?;
+pub async fn roles_of(db: &Db, user_id: &UserId) -> Result<Vec<Role>, DbError> {
+    let rows: Vec<(Role,)> = sqlx::query_as("SELECT role FROM role_grants WHERE user_id = $1 ORDER BY role")
+        .bind(user_id)
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -273,18 +274,18 @@ async fn ensure_role(db: &Db, role: &str) -> Result<(), OrgError> {
 }
 
 /// Grants a role; granting one the user already has changes nothing. Returns whether it changed.
-pub async fn grant_role(db: &Db, user: &User, role: &str, granted_by: &str) -> Result<bool, OrgError> {
+pub async fn grant_role(db: &Db, user: &User, role: &Role, granted_by: &str) -> Result<bool, OrgError> {
     change_role(db, user, role, granted_by, true).await
 }
 
 /// Revokes a role; revoking one the user does not have changes nothing. Returns whether it changed.
-pub async fn revoke_role(db: &Db, user: &User, role: &str, revoked_by: &str) -> Result<bool, OrgError> {
+pub async fn revoke_role(db: &Db, user: &User, role: &Role, revoked_by: &str) -> Result<bool, OrgError> {
     change_role(db, user, role, revoked_by, false).await
 }
 
 /// One grant or revoke, with its audit entry and live event in the same transaction: the
 /// user's lists, bell and badge follow their current roles (spec §2).
-async fn change_role(db: &Db, user: &User, role: &str, actor: &str, grant: bool) -> Result<bool, OrgError> {
+async fn change_role(db: &Db, user: &User, role: &Role, actor: &str, grant: bool) -> Result<bool, OrgError> {
     ensure_role(db, role).await?;
     let mut tx = db.begin_write().await.map_err(DbError::from)?;
     if !grant && role == crate::admin::ADMIN_ROLE {
