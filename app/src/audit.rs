@@ -5,11 +5,12 @@ use sqlx::{Any, Transaction};
 
 use crate::db::insert::{Insert, insert_all};
 use crate::db::{Db, DbError, now_ms};
+use crate::orgs::OrgId;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
-    pub org_id: Option<String>,
+    pub org_id: Option<OrgId>,
     pub actor: String,
     pub action: String,
     pub subject: Option<String>,
@@ -75,26 +76,13 @@ pub fn rows<'q>(entries: &'q [NewAuditEntry<'q>]) -> Insert<'q> {
 }
 
 /// The newest entries of an organisation, newest first.
-pub async fn recent(db: &Db, org_id: &str, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
-    type Row = (i64, Option<String>, String, String, Option<String>, String, i64);
-    let rows: Vec<Row> = sqlx::query_as(
+pub async fn recent(db: &Db, org_id: &OrgId, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+    Ok(sqlx::query_as(
         "SELECT id, org_id, actor, action, subject, detail, at FROM audit_log \
          WHERE org_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(org_id)
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, org_id, actor, action, subject, detail, at)| AuditEntry {
-            id,
-            org_id,
-            actor,
-            action,
-            subject,
-            detail,
-            at,
-        })
-        .collect())
+    .await?)
 }

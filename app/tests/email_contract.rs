@@ -495,13 +495,19 @@ async fn the_legacy_import_reports_bad_rows_and_is_idempotent(db: &Db) {
         .unwrap();
     assert_eq!(links_sent, 1);
 
-    let trail_before = app::audit::recent(db, "contoso", 100).await.unwrap().len();
+    let trail_before = app::audit::recent(db, &"contoso".into(), 100)
+        .await
+        .unwrap()
+        .len();
     let again = import::import(db, &links, csv, Format::Csv, "operator")
         .await
         .unwrap();
     assert_eq!((again.applied, again.unchanged, again.rejected.len()), (0, 2, 3));
     assert_eq!(
-        app::audit::recent(db, "contoso", 100).await.unwrap().len(),
+        app::audit::recent(db, &"contoso".into(), 100)
+            .await
+            .unwrap()
+            .len(),
         trail_before
     );
     let (links_sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE purpose = 'verify'")

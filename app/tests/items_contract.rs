@@ -138,7 +138,7 @@ async fn publishing_is_idempotent_per_key(db: &Db) {
         .await
         .unwrap();
     assert_eq!(n, 2);
-    let trail = app::audit::recent(db, "contoso", 10).await.unwrap();
+    let trail = app::audit::recent(db, &"contoso".into(), 10).await.unwrap();
     assert!(
         trail
             .iter()

@@ -204,7 +204,7 @@ async fn roles_grant_and_revoke_with_an_audit_trail(db: &Db) {
             .unwrap()
     );
     assert!(orgs::roles_of(db, &u.id).await.unwrap().is_empty());
-    let trail = app::audit::recent(db, "contoso", 10).await.unwrap();
+    let trail = app::audit::recent(db, &"contoso".into(), 10).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, vec!["role.revoke", "role.grant"]);
     assert!(
@@ -212,7 +212,12 @@ async fn roles_grant_and_revoke_with_an_audit_trail(db: &Db) {
             .iter()
             .all(|e| e.actor == "tester" && e.subject.as_deref() == Some("ada@contoso.test"))
     );
-    assert!(app::audit::recent(db, "fabrikam", 10).await.unwrap().is_empty());
+    assert!(
+        app::audit::recent(db, &"fabrikam".into(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn sessions_open_resolve_and_close(db: &Db) {

@@ -39,6 +39,7 @@ pub struct Members {
 
 /// One line of the audit trail, with names resolved for reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AuditLine {
     pub id: i64,
     pub at: i64,

@@ -84,9 +84,8 @@ pub async fn set_role(
 }
 
 /// The organisation's audit trail, newest first, `AUDIT_PAGE` lines at a time.
-pub async fn audit_page(db: &Db, org_id: &str, before: Option<i64>) -> Result<AuditPage, DbError> {
-    type Row = (i64, i64, String, String, Option<String>, String);
-    let rows: Vec<Row> = sqlx::query_as(
+pub async fn audit_page(db: &Db, org_id: &OrgId, before: Option<i64>) -> Result<AuditPage, DbError> {
+    let rows: Vec<AuditLine> = sqlx::query_as(
         "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE org_id = $1 AND id < $2 \
          ORDER BY id DESC LIMIT $3",
     )
@@ -96,18 +95,7 @@ pub async fn audit_page(db: &Db, org_id: &str, before: Option<i64>) -> Result<Au
     .fetch_all(db.pool())
     .await?;
     let more = rows.len() as i64 > AUDIT_PAGE;
-    let mut lines: Vec<AuditLine> = rows
-        .into_iter()
-        .take(AUDIT_PAGE as usize)
-        .map(|(id, at, actor, action, subject, detail)| AuditLine {
-            id,
-            at,
-            actor,
-            action,
-            subject,
-            detail,
-        })
-        .collect();
+    let mut lines: Vec<AuditLine> = rows.into_iter().take(AUDIT_PAGE as usize).collect();
     // Item lines name the item by id; show its title too.
     for line in &mut lines {
         if line.action.starts_with("item.")

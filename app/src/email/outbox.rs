@@ -392,7 +392,19 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
-type ClaimRow = (i64, String, String, String, String, String, String, String, i64);
+/// A leased row of the outbox, as `claim` returns it.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: i64,
+    dedupe_key: String,
+    purpose: String,
+    to_address: String,
+    subject: String,
+    body_text: String,
+    body_html: String,
+    headers: String,
+    attempts: i64,
+}
 
 /// Leases up to `limit` rows that are due, counting the attempt.
 pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
@@ -410,19 +422,17 @@ pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Claimed>, DbErro
     .await?;
     let mut claimed: Vec<Claimed> = rows
         .into_iter()
-        .map(
-            |(id, dedupe_key, purpose, to, subject, text, html, headers, attempts)| Claimed {
-                id,
-                dedupe_key,
-                purpose,
-                to,
-                subject,
-                text,
-                html,
-                headers: serde_json::from_str(&headers).unwrap_or_default(),
-                attempts,
-            },
-        )
+        .map(|row| Claimed {
+            id: row.id,
+            dedupe_key: row.dedupe_key,
+            purpose: row.purpose,
+            to: row.to_address,
+            subject: row.subject,
+            text: row.body_text,
+            html: row.body_html,
+            headers: serde_json::from_str(&row.headers).unwrap_or_default(),
+            attempts: row.attempts,
+        })
         .collect();
     claimed.sort_by_key(|c| c.id);
     Ok(claimed)

@@ -13,17 +13,35 @@ use crate::error::AppError;
 use crate::items::Workspace;
 use crate::orgs::UserId;
 
+/// A user's stored preferences with their sign-in email and setup state.
+#[derive(sqlx::FromRow)]
+struct PreferencesRow {
+    job_function: String,
+    email_language: String,
+    sign_in_email: String,
+    notification_email: Option<String>,
+    notification_email_verified_at: Option<i64>,
+    setup_completed_at: Option<i64>,
+}
+
 pub async fn load(db: &Db, user_id: &UserId) -> Result<Option<Preferences>, DbError> {
-    type Row = (String, String, String, Option<String>, Option<i64>, Option<i64>);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT p.job_function, p.email_language, u.email, p.notification_email, \
+    let row: Option<PreferencesRow> = sqlx::query_as(
+        "SELECT p.job_function, p.email_language, u.email AS sign_in_email, p.notification_email, \
          p.notification_email_verified_at, u.setup_completed_at \
          FROM users u JOIN preferences p ON p.user_id = u.id WHERE u.id = $1",
     )
     .bind(user_id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((job_function, email_language, sign_in_email, chosen, verified_at, setup)) = row else {
+    let Some(PreferencesRow {
+        job_function,
+        email_language,
+        sign_in_email,
+        notification_email: chosen,
+        notification_email_verified_at: verified_at,
+        setup_completed_at: setup,
+    }) = row
+    else {
         return Ok(None);
     };
     let mut conn = db.pool().acquire().await?;

@@ -147,20 +147,38 @@ pub enum LinkState {
     Invalid,
 }
 
+/// A verification link's row, with the address the user has chosen now and their language.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    user_id: UserId,
+    email: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    notification_email: Option<String>,
+    email_language: String,
+}
+
 async fn state_of(
     conn: &mut AnyConnection,
     token: &str,
     now: i64,
-) -> Result<(LinkState, Option<String>), DbError> {
-    type Row = (String, String, i64, Option<i64>, Option<String>, String);
-    let row: Option<Row> = sqlx::query_as(
+) -> Result<(LinkState, Option<UserId>), DbError> {
+    let row: Option<LinkRow> = sqlx::query_as(
         "SELECT v.user_id, v.email, v.expires_at, v.used_at, p.notification_email, p.email_language \
          FROM email_verifications v JOIN preferences p ON p.user_id = v.user_id WHERE v.token_hash = $1",
     )
     .bind(token_hash(token))
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((user_id, email, expires_at, used_at, current, language)) = row else {
+    let Some(LinkRow {
+        user_id,
+        email,
+        expires_at,
+        used_at,
+        notification_email: current,
+        email_language: language,
+    }) = row
+    else {
         return Ok((LinkState::Invalid, None));
     };
     let state = if used_at.is_some() {

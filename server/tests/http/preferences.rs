@@ -59,7 +59,7 @@ async fn a_crafted_request_cannot_turn_off_locked_email(backend: Backend) {
         after.email.workspaces_off,
         [app::items::Workspace::from("billing")].into()
     );
-    let trail = app::audit::recent(&db.db, "contoso", 5).await.unwrap();
+    let trail = app::audit::recent(&db.db, &"contoso".into(), 5).await.unwrap();
     let entry = trail
         .iter()
         .find(|e| e.action == "preferences.update")
@@ -249,7 +249,7 @@ async fn one_click_unsubscribe_turns_off_what_the_link_names(backend: Backend) {
         prefs.email.workspaces_off,
         [app::items::Workspace::from("billing")].into()
     );
-    let trail = app::audit::recent(&db.db, "contoso", 10).await.unwrap();
+    let trail = app::audit::recent(&db.db, &"contoso".into(), 10).await.unwrap();
     assert_eq!(
         trail
             .iter()
