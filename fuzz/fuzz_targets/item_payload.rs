@@ -13,9 +13,12 @@ fuzz_target!(|data: &[u8]| {
     let catalog = Catalog {
         roles: ["account_admin", "billing_admin"]
             .into_iter()
-            .map(String::from)
+            .map(app::orgs::Role::from)
             .collect(),
-        workspaces: ["billing", "referrals"].into_iter().map(String::from).collect(),
+        workspaces: ["billing", "referrals"]
+            .into_iter()
+            .map(app::items::Workspace::from)
+            .collect(),
     };
     let Ok(item) = validate(payload, &catalog) else {
         return;

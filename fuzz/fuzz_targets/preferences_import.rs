@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let lines = text.split('\n').count();
-    let workspaces: BTreeSet<String> = ["billing", "referrals"].into_iter().map(String::from).collect();
+    let workspaces: BTreeSet<app::items::Workspace> = ["billing", "referrals"]
+        .into_iter()
+        .map(app::items::Workspace::from)
+        .collect();
     for format in [Format::Csv, Format::Json] {
         let Ok(parsed) = parse(text, format) else {
             continue;
