@@ -113,3 +113,49 @@ test('published email arrives over SMTP; one-click unsubscribe is on notificatio
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 });
+
+test('an item email opens its item through a signed link and marks it read', async ({ page, browser, request }) => {
+  const publish = (title: string) =>
+    request.post('/api/v1/items', {
+      headers: { Authorization: 'Bearer demo-platform-key' },
+      data: {
+        org_id: 'contoso',
+        workspace: 'billing',
+        kind: 'notification',
+        category: 'transactional',
+        title: { en: title },
+        link: '/action-center/notifications',
+        audience: { roles: ['billing_admin'], user_ids: [] },
+      },
+    });
+  const openLink = async (title: string) => {
+    expect((await publish(title)).status()).toBe(201);
+    const mail = await waitForMail('finance@contoso.test', new RegExp(title));
+    const link = mail.text.match(/https?:\/\/\S+\/open\/[A-Za-z0-9_.-]+/);
+    expect(link, mail.text).not.toBeNull();
+    return link![0];
+  };
+  const card = (title: string) => page.locator('article', { hasText: title });
+
+  // Elsewhere than the recipient's signed-in browser (here: a browser signed in as nobody), the
+  // link asks first; its button marks the item read and goes on to the item.
+  const first = await openLink('Invoice 2031-001 is ready');
+  const stranger = await browser.newContext();
+  const elsewhere = await stranger.newPage();
+  await elsewhere.goto(first);
+  await expect(elsewhere.getByText('Open “Invoice 2031-001 is ready” and mark it as read?')).toBeVisible();
+  await elsewhere.getByRole('button', { name: 'Open' }).click();
+  await expect(elsewhere).toHaveURL(/\/sign-in$/);
+  await stranger.close();
+
+  // In the recipient's own browser the link opens the item at once.
+  const second = await openLink('Invoice 2031-002 is ready');
+  await signIn(page, 'finance@contoso.test');
+  await page.goto(second);
+  await expect(page).toHaveURL(/\/action-center\/notifications$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  for (const title of ['Invoice 2031-001 is ready', 'Invoice 2031-002 is ready']) {
+    await expect(card(title)).toBeVisible();
+    await expect(card(title).getByRole('button', { name: 'Mark as read' })).toHaveCount(0);
+  }
+});

@@ -1,15 +1,22 @@
 //! The pages behind email links, which work without signing in: verifying a notification
-//! address and one-click unsubscribe (RFC 8058). A GET only shows what will happen (mail
-//! scanners follow links); the POST does it.
+//! address, one-click unsubscribe (RFC 8058) and the deep link that opens an item. A GET only
+//! shows what will happen (mail scanners follow links); the POST does it. The one exception is
+//! the deep link followed in the browser of the user it was signed for, who is signed in there:
+//! it opens the item at once.
 
 use app::admin::invites;
+use app::auth::CurrentUser;
+use app::db::DbError;
 use app::email::render::{Page, Strings, page};
 use app::email::{Links, UnsubscribeTarget};
+use app::items::{ItemError, ItemId, Reader, UserAction};
+use app::orgs::UserId;
 use app::preferences::verification::{self, LinkState};
 use app::state::AppState;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
 
 /// The pages behind email links, by path.
@@ -18,6 +25,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/verify-email/{token}", get(verify_page).post(verify)),
         ("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe)),
         ("/set-password/{token}", get(password_page).post(set_password)),
+        ("/open/{token}", get(open_item_page).post(open_item)),
     ]
 }
 
@@ -322,4 +330,98 @@ async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -
 
 fn check(links: &Links, token: &str) -> Option<app::email::links::Unsubscribe> {
     plausible(token).then(|| links.check_unsubscribe(token)).flatten()
+}
+
+/// The user and item an open-item token was signed for, if it is one.
+fn check_open(links: &Links, token: &str) -> Option<(UserId, ItemId)> {
+    plausible(token).then(|| links.check_open_item(token)).flatten()
+}
+
+/// The user the link was signed for as a reader of their items (the language does not matter:
+/// nothing is shown in it but the title on the confirming page, in the email's language).
+async fn reader_of(state: &AppState, user_id: &UserId, language: &str) -> Result<Option<Reader>, DbError> {
+    Ok(app::orgs::find_user(&state.db, user_id)
+        .await?
+        .map(|user| Reader {
+            user_id: user.id,
+            org_id: user.org_id,
+            language: language.to_string(),
+        }))
+}
+
+/// `GET /open/{token}`, the deep link of an item's email: in the browser where its user is
+/// signed in it opens the item and marks it read; anywhere else it asks first (a button that
+/// POSTs), so a mail scanner following the link does not mark anything read.
+async fn open_item_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    signed_in: Option<Extension<CurrentUser>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((user_id, item_id)) = check_open(&state.links, &token) else {
+        return link_invalid(&reader_language(&headers));
+    };
+    if signed_in.is_some_and(|Extension(user)| user.id == user_id) {
+        return open(&state, &user_id, &item_id).await;
+    }
+    let language = language_of(&state, &user_id).await;
+    let s = Strings::for_language(&language);
+    let item = match reader_of(&state, &user_id, &language).await {
+        Ok(Some(reader)) => app::items::view(&state.db, &reader, &item_id).await,
+        Ok(None) => Ok(None),
+        Err(err) => Err(err),
+    };
+    match item {
+        Ok(Some(item)) => html(
+            StatusCode::OK,
+            page(&Page {
+                language,
+                title: s.get("page_open_title", &[]),
+                message: s.get("page_open_question", &[("title", &item.title)]),
+                form: Some((format!("/open/{token}"), Vec::new())),
+                button: s.get("page_open_button", &[]),
+                ..Page::default()
+            }),
+        ),
+        // The item no longer reaches them (a role was revoked): the Action Center instead.
+        Ok(None) => Redirect::to(ACTION_CENTER).into_response(),
+        Err(err) => crate::web::unavailable(err),
+    }
+}
+
+/// `POST /open/{token}`: marks the item read for the user the link was signed for and goes on
+/// to the item's own link, or to the Action Center when it has none.
+async fn open_item(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    match check_open(&state.links, &token) {
+        Some((user_id, item_id)) => open(&state, &user_id, &item_id).await,
+        None => link_invalid(&reader_language(&headers)),
+    }
+}
+
+async fn open(state: &AppState, user_id: &UserId, item_id: &ItemId) -> Response {
+    let reader = match reader_of(state, user_id, "en").await {
+        Ok(Some(reader)) => reader,
+        Ok(None) => return Redirect::to(ACTION_CENTER).into_response(),
+        Err(err) => return crate::web::unavailable(err),
+    };
+    match app::items::apply(&state.db, &reader, item_id, UserAction::Read).await {
+        Ok(item) => Redirect::to(item.link.as_deref().unwrap_or(ACTION_CENTER)).into_response(),
+        Err(ItemError::NotFound) => Redirect::to(ACTION_CENTER).into_response(),
+        Err(err) => crate::web::unavailable(err),
+    }
+}
+
+const ACTION_CENTER: &str = "/action-center";
+
+fn link_invalid(s: &Strings) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        page(&Page {
+            language: s.lang().into(),
+            title: s.get("page_open_title", &[]),
+            message: s.get("page_link_invalid", &[]),
+            failed: true,
+            ..Page::default()
+        }),
+    )
 }

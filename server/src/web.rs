@@ -245,6 +245,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/verify-email/")
         || path.starts_with("/unsubscribe/")
         || path.starts_with("/set-password/")
+        || path.starts_with("/open/")
 }
 
 /// Resolves the session cookie to the signed-in user (a request extension the app reads)

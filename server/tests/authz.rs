@@ -302,6 +302,9 @@ fn matrix() -> Vec<Row> {
             None,
             [404; 5],
         ),
+        // A token not signed by this instance: refused alike, signed in or not.
+        row("GET", "/open/{token}", "/open/abc.def", None, [404; 5]),
+        row("POST", "/open/{token}", "/open/abc.def", None, [404; 5]),
         row(
             "GET",
             "/set-password/{token}",

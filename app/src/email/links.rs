@@ -10,6 +10,8 @@ use rand::RngCore;
 use sha2::Sha256;
 
 use crate::db::{Db, DbError};
+use crate::items::ItemId;
+use crate::orgs::UserId;
 
 const KEY_SETTING: &str = "email_signing_key";
 
@@ -135,7 +137,47 @@ impl Links {
             UnsubscribeTarget::Category(c) => ("c", c.as_str()),
             UnsubscribeTarget::Workspace(w) => ("w", w.as_str()),
         };
-        let message = format!("{user_id}\n{kind}\n{name}");
+        self.sign(&format!("{user_id}\n{kind}\n{name}"))
+    }
+
+    /// The request a token stands for, if it was signed with this instance's key.
+    pub fn check_unsubscribe(&self, token: &str) -> Option<Unsubscribe> {
+        let (user_id, kind, name) = self.signed_parts(token)?;
+        let target = match kind.as_str() {
+            "c" => UnsubscribeTarget::Category(name),
+            "w" => UnsubscribeTarget::Workspace(name.into()),
+            _ => return None,
+        };
+        Some(Unsubscribe {
+            user_id: user_id.into(),
+            target,
+        })
+    }
+
+    /// The link in an item's email that opens the item and marks it read for `user_id`
+    /// (`/open/{token}`). Like unsubscribe links it does not expire.
+    pub fn open_item(&self, user_id: &UserId, item_id: &ItemId) -> String {
+        format!(
+            "{}/open/{}",
+            self.public_url,
+            self.open_item_token(user_id, item_id)
+        )
+    }
+
+    /// `open_item`'s token: the user and the item, signed; kind `o`, so it is never taken for
+    /// an unsubscribe token or the other way round.
+    pub fn open_item_token(&self, user_id: &UserId, item_id: &ItemId) -> String {
+        self.sign(&format!("{user_id}\no\n{item_id}"))
+    }
+
+    /// The user and item an open-item token was signed for.
+    pub fn check_open_item(&self, token: &str) -> Option<(UserId, ItemId)> {
+        let (user_id, kind, item_id) = self.signed_parts(token)?;
+        (kind == "o").then(|| (user_id.into(), item_id.into()))
+    }
+
+    /// `base64url(message) . base64url(hmac of message)`.
+    fn sign(&self, message: &str) -> String {
         let tag = self.key.mac(message.as_bytes()).finalize().into_bytes();
         format!(
             "{}.{}",
@@ -144,8 +186,8 @@ impl Links {
         )
     }
 
-    /// The request a token stands for, if it was signed with this instance's key.
-    pub fn check_unsubscribe(&self, token: &str) -> Option<Unsubscribe> {
+    /// The three lines of a message signed with this instance's key (`user`, `kind`, `name`).
+    fn signed_parts(&self, token: &str) -> Option<(String, String, String)> {
         let (message, tag) = token.split_once('.')?;
         let message = URL_SAFE_NO_PAD.decode(message).ok()?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
@@ -153,15 +195,7 @@ impl Links {
         let message = String::from_utf8(message).ok()?;
         let mut parts = message.splitn(3, '\n');
         let (user_id, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
-        let target = match kind {
-            "c" => UnsubscribeTarget::Category(name.to_string()),
-            "w" => UnsubscribeTarget::Workspace(name.into()),
-            _ => return None,
-        };
-        Some(Unsubscribe {
-            user_id: user_id.into(),
-            target,
-        })
+        Some((user_id.to_string(), kind.to_string(), name.to_string()))
     }
 }
 
@@ -192,6 +226,23 @@ mod tests {
         assert_eq!(links.check_unsubscribe(&forged), None);
         assert_eq!(links.check_unsubscribe(&token[..token.len() - 2]), None);
         assert_eq!(links.check_unsubscribe("garbage"), None);
+    }
+
+    #[test]
+    fn open_item_tokens_name_the_user_and_item_and_are_no_unsubscribe_tokens() {
+        let links = links(7);
+        let (user, item) = (UserId::from("user-1"), ItemId::from("0193-item"));
+        let url = links.open_item(&user, &item);
+        let token = url.strip_prefix("https://portal.example/open/").unwrap();
+        assert_eq!(links.check_open_item(token), Some((user.clone(), item.clone())));
+        assert_eq!(links.check_unsubscribe(token), None, "kinds do not mix");
+        let unsubscribe =
+            links.unsubscribe_token("user-1", &UnsubscribeTarget::Category("promotional".into()));
+        assert_eq!(links.check_open_item(&unsubscribe), None);
+        assert_eq!(self::links(8).check_open_item(token), None, "another key");
+        let (_, tag) = token.split_once('.').unwrap();
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("user-2\no\n0193-item"));
+        assert_eq!(links.check_open_item(&forged), None);
     }
 
     #[test]

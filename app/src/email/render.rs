@@ -205,7 +205,9 @@ pub fn item_email(
         body => body,
         due => item.due_at.map(format_due),
         workspace => workspace,
-        link => item.link.as_deref().map(|l| links.absolute(l)),
+        // Always the signed deep link: it marks the item read and goes on to the item's own
+        // link, or to the Action Center when it has none.
+        link => links.open_item(&recipient.user_id, &item.id),
         action_center => links.action_center(),
         preferences => links.preferences(),
         unsubscribe => unsubscribe,
@@ -437,7 +439,29 @@ mod tests {
             mail.html
         );
         assert!(!mail.html.contains("<img"));
-        assert!(unescape(&mail.html).contains("href=\"https://portal.example/marketplace\""));
+    }
+
+    /// The email opens its item through a deep link signed for this recipient and this item,
+    /// in the HTML and in the plain text.
+    #[test]
+    fn the_item_email_links_to_the_item_through_a_signed_deep_link() {
+        let links = links();
+        let mail = item_email(
+            &links,
+            &item(Category::Promotional),
+            &recipient("en"),
+            ItemEmail::New,
+        )
+        .unwrap();
+        let html = unescape(&mail.html);
+        let start = html
+            .find("href=\"https://portal.example/open/")
+            .expect("a deep link")
+            + 6;
+        let url = &html[start..start + html[start..].find('"').unwrap()];
+        let token = url.strip_prefix("https://portal.example/open/").unwrap();
+        assert_eq!(links.check_open_item(token), Some(("u1".into(), "i1".into())));
+        assert!(mail.text.contains(url), "{}", mail.text);
     }
 
     #[test]

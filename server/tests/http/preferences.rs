@@ -1,4 +1,5 @@
-//! Preferences over HTTP: locked email, address verification and one-click unsubscribe.
+//! Preferences and email links over HTTP: locked email, address verification, one-click
+//! unsubscribe and the deep link that opens an item.
 
 use super::*;
 
@@ -6,6 +7,7 @@ on_both_backends!(
     a_crafted_request_cannot_turn_off_locked_email,
     a_verification_link_verifies_once,
     one_click_unsubscribe_turns_off_what_the_link_names,
+    an_email_deep_link_opens_the_item_and_marks_it_read,
 );
 
 fn json_form(job: &str, email: &str, switches: serde_json::Value) -> String {
@@ -287,4 +289,83 @@ async fn one_click_unsubscribe_turns_off_what_the_link_names(backend: Backend) {
         "action email cannot be unsubscribed from"
     );
     assert!(prefs_of(&db.db, "finance@contoso.test").await.email.transactional);
+}
+
+async fn an_email_deep_link_opens_the_item_and_marks_it_read(backend: Backend) {
+    use app::email::{Links, SigningKey};
+    use app::items::{ItemFilter, Reader};
+    let (db, router) = app(backend).await;
+    let links = Links::new(
+        "http://127.0.0.1:3000",
+        SigningKey::load_or_create(&db.db).await.unwrap(),
+    );
+    let user = app::orgs::find_user_by_email(&db.db, "finance@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let reader = Reader {
+        user_id: user.id.clone(),
+        org_id: user.org_id.clone(),
+        language: "en".into(),
+    };
+    let unread: Vec<_> = app::items::list(&db.db, &reader, &ItemFilter::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|i| !i.read)
+        .collect();
+    assert!(unread.len() >= 2, "the demo gives finance unread items");
+    let is_read = |id: app::items::ItemId| {
+        let (db, reader) = (db.db.clone(), reader.clone());
+        async move { app::items::view(&db, &reader, &id).await.unwrap().unwrap().read }
+    };
+    let item = &unread[0];
+    let path = format!("/open/{}", links.open_item_token(&user.id, &item.id));
+
+    // Followed without the user's session (a mail scanner, another browser), it only asks.
+    let page = get(&router, &path, None).await;
+    assert_eq!(page.status(), StatusCode::OK, "{}", location(&page));
+    let page = text(page).await.replace("&#x2f;", "/");
+    assert!(
+        page.contains("and mark it as read?") && page.contains(&format!("action=\"{path}\"")),
+        "{page}"
+    );
+    let someone_else = sign_in(&router, "dev@contoso.test").await;
+    assert_eq!(
+        get(&router, &path, Some(&someone_else)).await.status(),
+        StatusCode::OK
+    );
+    assert!(!is_read(item.id.clone()).await, "a GET changed nothing");
+
+    // Its button posts: read, and on to the item.
+    let res = post_form(&router, &path, "").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), item.link.as_deref().unwrap_or("/action-center"));
+    assert!(is_read(item.id.clone()).await);
+
+    // In the user's own signed-in browser the link opens the item at once.
+    let second = &unread[1];
+    let path = format!("/open/{}", links.open_item_token(&user.id, &second.id));
+    let me = sign_in(&router, "finance@contoso.test").await;
+    let res = get(&router, &path, Some(&me)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(is_read(second.id.clone()).await);
+
+    // A token signed for another user's item, or altered, opens nothing.
+    let dev = app::orgs::find_user_by_email(&db.db, "dev@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut altered = links.open_item_token(&dev.id, &item.id);
+    altered.pop();
+    for path in [format!("/open/{altered}"), "/open/abc.def".to_string()] {
+        let res = get(&router, &path, None).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(text(res).await.contains("This link is not valid"));
+        assert_eq!(
+            post_form(&router, &path, "").await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
 }
