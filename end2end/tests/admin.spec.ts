@@ -101,3 +101,38 @@ test('pages are not framed and carry a nonce-based CSP that still hydrates', asy
   expect(response!.headers()['x-frame-options']).toBe('DENY');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 });
+
+test('the delivery report counts who an item reached, was emailed and read it', async ({ page, request }) => {
+  const title = 'Delivery check 2031';
+  const published = await request.post('/api/v1/items', {
+    headers: { Authorization: 'Bearer demo-platform-key' },
+    data: {
+      org_id: 'contoso',
+      workspace: 'account_settings',
+      kind: 'notification',
+      category: 'transactional',
+      title: { en: title, nl: 'Bezorgcontrole 2031' },
+      audience: { roles: ['account_admin'], user_ids: [] },
+    },
+  });
+  expect(published.status()).toBe(201);
+  await waitForMail('admin@contoso.test', new RegExp(title));
+
+  await signIn(page, 'admin@contoso.test');
+  const row = () => page.getByTestId('delivery').getByRole('row', { name: new RegExp(title) });
+  // Reached, emailed, email failed, read, archived. The page reads them once, so look again
+  // until the worker has recorded the email as sent.
+  const reportSays = async (cells: string[]) =>
+    expect(async () => {
+      await page.goto('/admin');
+      await expect(page.getByRole('heading', { name: 'Delivery' })).toBeVisible();
+      await expect(row().getByRole('cell')).toHaveText(cells, { timeout: 1_000 });
+    }).toPass({ timeout: 15_000 });
+  await reportSays(['1', '1', '0', '0', '0']);
+
+  await page.goto('/action-center/notifications');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.locator('article', { hasText: title }).getByRole('button', { name: 'Mark as read' }).click();
+  await expect(page.locator('article', { hasText: title }).getByRole('button', { name: 'Mark as read' })).toHaveCount(0);
+  await reportSays(['1', '1', '0', '1', '0']);
+});

@@ -5,7 +5,7 @@
 use app::api_keys::ApiKey;
 use app::db::DbError;
 use app::items::payload::{self, ApiItem, Audience, ItemPayload};
-use app::items::{self, ItemError, Status};
+use app::items::{self, DeliveryReport, ItemError, Status};
 use app::limits::RetryAfter;
 use app::state::AppState;
 use axum::body::Body;
@@ -25,8 +25,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Action Center producer API", version = "1", description = "Publish actions and notifications to partner organisations."),
-    paths(create_item, get_item, complete_item, cancel_item),
-    components(schemas(ItemPayload, ApiItem, Audience, ErrorBody, ErrorDetail)),
+    paths(create_item, get_item, item_report, complete_item, cancel_item),
+    components(schemas(ItemPayload, ApiItem, Audience, DeliveryReport, ErrorBody, ErrorDetail)),
     modifiers(&BearerKey, &ServerErrors),
     security(("api_key" = []))
 )]
@@ -102,6 +102,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/items", post(create_item)),
         ("/items/{id}", get(get_item)),
+        ("/items/{id}/report", get(item_report)),
         ("/items/{id}/complete", post(complete_item)),
         ("/items/{id}/cancel", post(cancel_item)),
         ("/openapi.json", get(openapi)),
@@ -336,6 +337,25 @@ async fn get_item(
         .ok_or_else(ApiError::not_found)?;
     require_scope(&key, &item.org_id)?;
     Ok(Json(item))
+}
+
+/// What became of an item: how many users it reaches now, how many of them were emailed about
+/// it (and how many could not be), and how many read or archived it.
+#[utoipa::path(
+    get, path = "/api/v1/items/{id}/report", params(("id" = String, Path, description = "Item id")),
+    responses((status = 200, body = DeliveryReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody))
+)]
+async fn item_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryReport>, ApiError> {
+    let key = authenticate(&state, &headers).await?;
+    let item = items::get(&state.db, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    require_scope(&key, &item.org_id)?;
+    Ok(Json(items::delivery_report(&state.db, &id).await?))
 }
 
 /// Complete an open action, for every recipient.

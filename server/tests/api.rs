@@ -127,6 +127,7 @@ on_both_backends!(
     invalid_input_is_422_naming_the_field_and_writes_nothing,
     bodies_over_the_limit_are_413,
     complete_and_cancel_apply_to_actions_only,
+    the_delivery_report_counts_reach_email_reads_and_archives,
     the_openapi_document_describes_the_api,
     the_stream_replays_exactly_what_a_reconnecting_client_missed,
     the_stream_needs_a_session,
@@ -654,4 +655,87 @@ async fn streams_of_one_org_share_each_publication_and_see_only_theirs(backend: 
             u.email
         );
     }
+}
+
+/// The report counts the item's reach in its own organisation (Fabrikam's account admin holds
+/// the role too), the email the worker sent and what readers did; other organisations' keys
+/// cannot see it.
+async fn the_delivery_report_counts_reach_email_reads_and_archives(backend: Backend) {
+    use app::items::{Reader, UserAction};
+    let s = start(backend, false).await;
+    let db = &s.scratch.db;
+    let key = s.org_key("contoso").await;
+    let note = json!({"kind": "notification", "category": "promotional", "org_id": "contoso", "workspace": "billing",
+        "audience": {"roles": ["account_admin", "billing_admin"]}, "title": {"en": "Quarterly billing news"}});
+    let (status, item) = s.post("/api/v1/items", Some(&key), note.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = item["id"].as_str().unwrap().to_string();
+    let report = |key: String| {
+        let path = format!("/api/v1/items/{id}/report");
+        let s = &s;
+        async move { s.get(&path, Some(&key)).await }
+    };
+    let (status, r) = report(key.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        r,
+        json!({"reached": 2, "emailed": 0, "failed": 0, "read": 0, "archived": 0})
+    );
+
+    // The worker sends the email (to a folder, as the demo does).
+    let mail = tempfile_dir();
+    let links = app::email::Links::new(
+        "http://127.0.0.1",
+        app::email::SigningKey::load_or_create(db).await.unwrap(),
+    );
+    let transport = app::email::transport::Transport::from_config(None, &mail).unwrap();
+    let worker = app::email::worker::Worker::new(db.clone(), links, transport, "ac@portal.example").unwrap();
+    worker.run_once(app::db::now_ms()).await.unwrap();
+    worker.run_once(app::db::now_ms()).await.unwrap();
+    assert_eq!(report(key.clone()).await.1["emailed"], 2);
+
+    let reader = |email: &'static str| async move {
+        let user = app::orgs::find_user_by_email(db, email).await.unwrap().unwrap();
+        Reader {
+            user_id: user.id,
+            org_id: user.org_id,
+            language: "en".into(),
+        }
+    };
+    let (finance, admin) = (
+        reader("finance@contoso.test").await,
+        reader("admin@contoso.test").await,
+    );
+    app::items::apply(db, &finance, &id, UserAction::Read)
+        .await
+        .unwrap();
+    app::items::apply(db, &admin, &id, UserAction::Archive)
+        .await
+        .unwrap();
+    // The admin's email failed for good after all (as the worker records it).
+    sqlx::query("UPDATE outbox SET status = 'failed' WHERE item_id = $1 AND user_id = $2")
+        .bind(&id)
+        .bind(&admin.user_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        report(key.clone()).await.1,
+        json!({"reached": 2, "emailed": 1, "failed": 1, "read": 1, "archived": 1})
+    );
+
+    let (status, _) = report(s.org_key("fabrikam").await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) = s.get("/api/v1/items/nope/report", Some(&key)).await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    std::fs::remove_dir_all(&mail).ok();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ac-report-mail-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

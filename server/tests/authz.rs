@@ -231,6 +231,13 @@ fn matrix() -> Vec<Row> {
             Some((FORM, "")),
             ADMIN_ONLY,
         ),
+        row(
+            "POST",
+            "/api/admin_delivery",
+            "/api/admin_delivery",
+            Some((FORM, "")),
+            ADMIN_ONLY,
+        ),
         // Fabrikam's admin cannot reach a Contoso user.
         row(
             "POST",
@@ -339,6 +346,13 @@ fn matrix() -> Vec<Row> {
             [401, 403, 401, 201, 201],
         ),
         row("GET", "/api/v1/items/{id}", "/api/v1/items/{item}", None, API_KEY),
+        row(
+            "GET",
+            "/api/v1/items/{id}/report",
+            "/api/v1/items/{item}/report",
+            None,
+            API_KEY,
+        ),
         row(
             "POST",
             "/api/v1/items/{id}/complete",

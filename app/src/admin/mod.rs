@@ -118,6 +118,17 @@ pub async fn admin_audit(before: Option<i64>) -> Result<AuditPage, AppError> {
     Ok(audit_page(&state.db, &admin.org_id, before).await?)
 }
 
+/// What became of the organisation's newest items: reached, emailed, failed, read, archived.
+#[server(endpoint = "admin_delivery")]
+pub async fn admin_delivery() -> Result<Vec<crate::items::DeliveryLine>, AppError> {
+    let (state, admin) = require_admin()?;
+    let headers = use_context::<http::request::Parts>()
+        .map(|p| p.headers)
+        .unwrap_or_default();
+    let reader = admin.reader_for(&headers);
+    Ok(crate::items::delivery_lines(&state.db, &admin.org_id, &reader.language).await?)
+}
+
 /// The signed-in user, when they administer their organisation.
 #[cfg(feature = "ssr")]
 pub fn require_admin() -> Result<(crate::state::AppState, crate::auth::CurrentUser), AppError> {

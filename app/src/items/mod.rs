@@ -26,6 +26,8 @@ pub(crate) mod list;
 #[cfg(feature = "ssr")]
 mod publish;
 #[cfg(feature = "ssr")]
+mod report;
+#[cfg(feature = "ssr")]
 mod status;
 #[cfg(feature = "ssr")]
 pub mod tally;
@@ -41,6 +43,8 @@ pub use error::ItemError;
 pub use list::*;
 #[cfg(feature = "ssr")]
 pub use publish::*;
+#[cfg(feature = "ssr")]
+pub use report::*;
 #[cfg(feature = "ssr")]
 pub use status::*;
 #[cfg(feature = "ssr")]
@@ -248,6 +252,32 @@ impl ItemView {
             &other.id,
         ))
     }
+}
+
+/// How far an item got, for account admins and its producer: the people it reaches now, how
+/// many of them were emailed about it (and how many could not be), and how many of them read
+/// or archived it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
+pub struct DeliveryReport {
+    /// Users who hold one of its roles or are named, in its organisation.
+    pub reached: i64,
+    /// Of those, how many were sent at least one email about it.
+    pub emailed: i64,
+    /// Of those, how many had an email about it fail for good.
+    pub failed: i64,
+    pub read: i64,
+    pub archived: i64,
+}
+
+/// One line of the admin's delivery report: a recent item of the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryLine {
+    pub id: ItemId,
+    pub title: String,
+    pub category: Category,
+    pub created_at: i64,
+    pub report: DeliveryReport,
 }
 
 /// What the badge and the overview count for one user (archived items never count).

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::format;
-use crate::admin::{AdminInviteForm, AdminSetRole, Members, admin_audit, admin_members};
+use crate::admin::{AdminInviteForm, AdminSetRole, Members, admin_audit, admin_delivery, admin_members};
 use crate::i18n::*;
 use crate::orgs::{Role, UserId};
 use leptos_router::hooks::use_query_map;
@@ -31,6 +31,65 @@ pub fn AdminPage() -> impl IntoView {
                         view! { <p role="alert" class="text-red-800">{super::error_text(i18n, &e)}</p> }.into_any()
                     }
                     Ok(m) => view! { <MemberTable initial=m /> }.into_any(),
+                })}
+            </Suspense>
+            <Delivery />
+        </section>
+    }
+}
+
+/// What became of the organisation's newest items.
+#[component]
+fn Delivery() -> impl IntoView {
+    let i18n = use_i18n();
+    let lines = Resource::new(|| (), |_| admin_delivery());
+    let cell = "px-3 py-2 text-right tabular-nums";
+    view! {
+        <section aria-labelledby="delivery-title" class="space-y-2">
+            <h2 id="delivery-title" class="text-xl font-semibold">{tu_string!(i18n, delivery_title)}</h2>
+            <p class="text-sm text-slate-600">{tu_string!(i18n, delivery_intro)}</p>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
+                {move || lines.get().map(|lines| match lines {
+                    Err(e) => view! { <p role="alert" class="text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
+                    Ok(lines) if lines.is_empty() => view! { <p>{tu_string!(i18n, delivery_none)}</p> }.into_any(),
+                    Ok(lines) => view! {
+                        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                            <table class="min-w-full text-sm" data-testid="delivery">
+                                <thead class="bg-slate-50 text-left">
+                                    <tr>
+                                        <th scope="col" class="px-3 py-2">{tu_string!(i18n, delivery_item)}</th>
+                                        <th scope="col" class=cell>{tu_string!(i18n, delivery_reached)}</th>
+                                        <th scope="col" class=cell>{tu_string!(i18n, delivery_emailed)}</th>
+                                        <th scope="col" class=cell>{tu_string!(i18n, delivery_failed)}</th>
+                                        <th scope="col" class=cell>{tu_string!(i18n, delivery_read)}</th>
+                                        <th scope="col" class=cell>{tu_string!(i18n, delivery_archived)}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {lines
+                                        .into_iter()
+                                        .map(|line| {
+                                            let r = line.report;
+                                            view! {
+                                                <tr class="border-t border-slate-200">
+                                                    <th scope="row" class="px-3 py-2 text-left font-medium">
+                                                        {line.title}
+                                                        <span class="ml-2 text-xs font-normal text-slate-600">{super::item::category_name(i18n, line.category)}</span>
+                                                    </th>
+                                                    <td class=cell>{r.reached}</td>
+                                                    <td class=cell>{r.emailed}</td>
+                                                    <td class=cell>{r.failed}</td>
+                                                    <td class=cell>{r.read}</td>
+                                                    <td class=cell>{r.archived}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                    .into_any(),
                 })}
             </Suspense>
         </section>
