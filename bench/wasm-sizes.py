@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Where the browser bundle's code goes: sums the size of every function body in a wasm file
+by the crate its (demangled) name starts with, from the file's name section.
+
+Run it on the wasm before wasm-bindgen and wasm-opt strip the names (cargo-leptos leaves it at
+$CARGO_TARGET_DIR/front/wasm32-unknown-unknown/wasm-release/frontend.wasm):
+
+    python3 bench/wasm-sizes.py FILE [GROUPS] [LARGEST]
+
+GROUPS (default 30) crates are listed, then the LARGEST (default 0) single functions.
+"""
+import collections
+import re
+import sys
+
+
+def leb(data, i):
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def functions(data):
+    """(name, body size) of every function defined in the module."""
+    i, imported, bodies, names = 8, 0, [], {}
+    while i < len(data):
+        section = data[i]
+        size, i = leb(data, i + 1)
+        end = i + size
+        if section == 2:  # imports: functions among them shift the index space
+            count, j = leb(data, i)
+            for _ in range(count):
+                for _ in range(2):
+                    length, j = leb(data, j)
+                    j += length
+                kind = data[j]
+                j += 1
+                if kind == 0:
+                    _, j = leb(data, j)
+                    imported += 1
+                elif kind == 1:
+                    j += 1
+                    flags, j = leb(data, j)
+                    _, j = leb(data, j)
+                    if flags & 1:
+                        _, j = leb(data, j)
+                elif kind == 2:
+                    flags, j = leb(data, j)
+                    _, j = leb(data, j)
+                    if flags & 1:
+                        _, j = leb(data, j)
+                else:
+                    j += 2
+        elif section == 10:  # code
+            count, j = leb(data, i)
+            for _ in range(count):
+                length, j = leb(data, j)
+                bodies.append(length)
+                j += length
+        elif section == 0:  # custom: the name section
+            length, j = leb(data, i)
+            if data[j:j + length] == b"name":
+                j += length
+                while j < end:
+                    sub = data[j]
+                    sub_size, j = leb(data, j + 1)
+                    sub_end = j + sub_size
+                    if sub == 1:
+                        count, k = leb(data, j)
+                        for _ in range(count):
+                            index, k = leb(data, k)
+                            length, k = leb(data, k)
+                            names[index] = data[k:k + length].decode("utf-8", "replace")
+                            k += length
+                    j = sub_end
+        i = end
+    return [(names.get(n + imported, "?"), size) for n, size in enumerate(bodies)]
+
+
+def demangle(name):
+    """Rust's legacy mangling (`_ZN...E`) to a path; v0 names are left as they are."""
+    if not name.startswith("_ZN"):
+        return name
+    rest, parts = name[3:], []
+    while rest and rest[0].isdigit():
+        digits = re.match(r"\d+", rest).group(0)
+        length = int(digits)
+        rest = rest[len(digits):]
+        parts.append(rest[:length])
+        rest = rest[length:]
+    path = "::".join(p for p in parts if not re.fullmatch(r"h[0-9a-f]{16}", p))
+    for code, text in [("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$RF$", "&"), ("$C$", ","),
+                       ("$u7b$", "{"), ("$u7d$", "}"), ("..", "::"), ("$BP$", "*")]:
+        path = path.replace(code, text)
+    return path
+
+
+def crate_of(path):
+    for crate in re.findall(r"([a-z_][a-z0-9_]*)::", path):
+        if crate not in ("core", "alloc", "std", "_", "impl"):
+            return crate
+    if "wbindgen" in path or "wbg" in path:
+        return "(wasm-bindgen glue)"
+    return "(std)" if re.search(r"\b(core|alloc|std)::", path) else "(other)"
+
+
+def main():
+    data = open(sys.argv[1], "rb").read()
+    groups_shown = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    largest = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    funcs = [(demangle(name), size) for name, size in functions(data)]
+    total = sum(size for _, size in funcs)
+    groups = collections.Counter()
+    for path, size in funcs:
+        groups[crate_of(path)] += size
+    print(f"{len(funcs)} functions, {total} bytes of code")
+    for crate, size in groups.most_common(groups_shown):
+        print(f"{size:9d} {100 * size / total:5.1f}%  {crate}")
+    for path, size in sorted(funcs, key=lambda f: -f[1])[:largest]:
+        print(f"{size:9d}  {path[:160]}")
+
+
+if __name__ == "__main__":
+    main()
