@@ -24,6 +24,9 @@ say "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy -p app -p server -p smtp-sink -p bench --all-targets --features app/ssr,app/test-util -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+# The fuzz targets build only under cargo-fuzz, late in the run; a type they use changing
+# should fail here, at once.
+cargo check -p action-center-fuzz --bins
 
 say "unit, storage contract and HTTP tests (SQLite and PostgreSQL)"
 cargo test -p app -p server -p smtp-sink --features app/ssr,app/test-util

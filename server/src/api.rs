@@ -331,12 +331,16 @@ async fn get_item(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<ApiItem>, ApiError> {
-    let key = authenticate(&state, &headers).await?;
-    let item = items::get(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(scoped_item(&state, &headers, &id).await?.1))
+}
+
+/// The item `id` and the key that asked for it, when the key may see it (its organisation's
+/// key, or the platform key).
+async fn scoped_item(state: &AppState, headers: &HeaderMap, id: &str) -> Result<(ApiKey, ApiItem), ApiError> {
+    let key = authenticate(state, headers).await?;
+    let item = items::get(&state.db, id).await?.ok_or_else(ApiError::not_found)?;
     require_scope(&key, &item.org_id)?;
-    Ok(Json(item))
+    Ok((key, item))
 }
 
 /// What became of an item: how many users it reaches now, how many of them were emailed about
@@ -350,11 +354,7 @@ async fn item_report(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryReport>, ApiError> {
-    let key = authenticate(&state, &headers).await?;
-    let item = items::get(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    require_scope(&key, &item.org_id)?;
+    scoped_item(&state, &headers, &id).await?;
     Ok(Json(items::delivery_report(&state.db, &id).await?))
 }
 
@@ -390,10 +390,6 @@ async fn close_action(
     Path(id): Path<String>,
     to: Status,
 ) -> Result<Json<ApiItem>, ApiError> {
-    let key = authenticate(&state, &headers).await?;
-    let item = items::get(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    require_scope(&key, &item.org_id)?;
+    let (key, _) = scoped_item(&state, &headers, &id).await?;
     Ok(Json(items::set_status(&state.db, &id, to, &actor(&key)).await?))
 }

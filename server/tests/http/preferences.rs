@@ -202,17 +202,20 @@ async fn a_verification_link_verifies_once(backend: Backend) {
     );
 }
 
+/// The instance's email links (signed with its key, as the router's are) and the user `email`.
+async fn links_for(db: &app::db::Db, email: &str) -> (app::email::Links, app::orgs::User) {
+    let links = app::email::Links::new(
+        "http://127.0.0.1:3000",
+        app::email::SigningKey::load_or_create(db).await.unwrap(),
+    );
+    let user = app::orgs::find_user_by_email(db, email).await.unwrap().unwrap();
+    (links, user)
+}
+
 async fn one_click_unsubscribe_turns_off_what_the_link_names(backend: Backend) {
     use app::email::{Links, SigningKey, UnsubscribeTarget};
     let (db, router) = app(backend).await;
-    let links = Links::new(
-        "http://127.0.0.1:3000",
-        SigningKey::load_or_create(&db.db).await.unwrap(),
-    );
-    let user = app::orgs::find_user_by_email(&db.db, "finance@contoso.test")
-        .await
-        .unwrap()
-        .unwrap();
+    let (links, user) = links_for(&db.db, "finance@contoso.test").await;
     let promotional = links.unsubscribe_token(&user.id, &UnsubscribeTarget::Category("promotional".into()));
     let billing = links.unsubscribe_token(&user.id, &UnsubscribeTarget::Workspace("billing".into()));
 
@@ -292,17 +295,9 @@ async fn one_click_unsubscribe_turns_off_what_the_link_names(backend: Backend) {
 }
 
 async fn an_email_deep_link_opens_the_item_and_marks_it_read(backend: Backend) {
-    use app::email::{Links, SigningKey};
     use app::items::{ItemFilter, Reader};
     let (db, router) = app(backend).await;
-    let links = Links::new(
-        "http://127.0.0.1:3000",
-        SigningKey::load_or_create(&db.db).await.unwrap(),
-    );
-    let user = app::orgs::find_user_by_email(&db.db, "finance@contoso.test")
-        .await
-        .unwrap()
-        .unwrap();
+    let (links, user) = links_for(&db.db, "finance@contoso.test").await;
     let reader = Reader {
         user_id: user.id.clone(),
         org_id: user.org_id.clone(),
