@@ -21,6 +21,7 @@ contract!(
     api_keys_are_hashed_and_scoped,
     demo_seeds_once_with_every_category,
     rate_limits_count_refuse_and_drain,
+    org_email_defaults_apply_to_new_users_only,
 );
 
 /// sqlx's ping before every hand-out of a pooled connection is off (a round trip per query);
@@ -464,4 +465,67 @@ async fn sqlite_rate_limits_are_shared_by_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_rate_limits_are_shared_by_instances() {
     rate_limits_are_shared_by_instances(Backend::Postgres).await;
+}
+
+async fn org_email_defaults_apply_to_new_users_only(db: &Db) {
+    use app::items::Workspace;
+    use app::preferences::org_defaults::{set_workspace_default, workspace_defaults};
+    let before = user(db, "contoso", "before@contoso.test").await;
+    let contoso = before.org_id.clone();
+    let billing = Workspace::from("billing");
+    assert!(
+        set_workspace_default(db, &contoso, &billing, false, "admin@contoso.test")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !set_workspace_default(db, &contoso, &billing, false, "admin@contoso.test")
+            .await
+            .unwrap(),
+        "setting what is set changes nothing"
+    );
+    assert!(matches!(
+        set_workspace_default(db, &contoso, &"nowhere".into(), false, "admin@contoso.test").await,
+        Err(OrgError::Input(InputError::UnknownWorkspace(_)))
+    ));
+    let defaults = workspace_defaults(db, &contoso).await.unwrap();
+    assert!(defaults.iter().any(|(w, on)| *w == billing && !on));
+    assert!(defaults.iter().filter(|(w, _)| *w != billing).all(|(_, on)| *on));
+
+    let off = |user: orgs::User| async move {
+        app::preferences::load(db, &user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .workspaces_off
+    };
+    let after = user(db, "contoso", "after@contoso.test").await;
+    assert_eq!(
+        off(after).await,
+        [billing.clone()].into(),
+        "a new user starts with the default"
+    );
+    assert!(
+        off(before).await.is_empty(),
+        "an existing user keeps their choices"
+    );
+    let elsewhere = user(db, "fabrikam", "new@fabrikam.test").await;
+    assert!(
+        off(elsewhere).await.is_empty(),
+        "another organisation's users are not affected"
+    );
+
+    assert!(
+        set_workspace_default(db, &contoso, &billing, true, "admin@contoso.test")
+            .await
+            .unwrap()
+    );
+    let later = user(db, "contoso", "later@contoso.test").await;
+    assert!(off(later).await.is_empty());
+    let trail = app::audit::recent(db, &contoso, 10).await.unwrap();
+    assert_eq!(
+        trail.iter().filter(|e| e.action == "org.email_default").count(),
+        2
+    );
 }

@@ -136,3 +136,38 @@ test('the delivery report counts who an item reached, was emailed and read it', 
   await expect(page.locator('article', { hasText: title }).getByRole('button', { name: 'Mark as read' })).toHaveCount(0);
   await reportSays(['1', '1', '0', '1', '0']);
 });
+
+test('an admin chooses which workspace email new users start with', async ({ page, browser }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/admin');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const billing = page.getByRole('switch', { name: 'Billing', exact: true });
+  await expect(billing).toHaveAttribute('aria-checked', 'true');
+  await billing.click();
+  await expect(billing).toHaveAttribute('aria-checked', 'false');
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(billing).toHaveAttribute('aria-checked', 'false');
+
+  // Someone invited now starts with Billing's email off, and can turn it on in setup.
+  await page.getByLabel('Email', { exact: true }).fill('wes@contoso.test');
+  await page.getByLabel('Name', { exact: true }).fill('Wes Newcomer');
+  await page.getByRole('button', { name: 'Invite' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Invitation sent to wes@contoso.test' })).toBeVisible();
+  const mail = await waitForMail('wes@contoso.test', /set-password/);
+  const link = mail.text.match(/https?:\/\/[^\s"<]+\/set-password\/[0-9a-f]{64}/)![0];
+  const context = await browser.newContext();
+  const wes = await context.newPage();
+  await wes.goto(link);
+  await wes.getByLabel('New password').fill('a good long password');
+  await wes.getByLabel('Repeat the password').fill('a good long password');
+  await wes.getByRole('button', { name: 'Save password' }).click();
+  await expect(wes).toHaveURL(/\/setup$/);
+  await expect(wes.getByRole('switch', { name: 'Billing' })).not.toBeChecked();
+  await expect(wes.getByRole('switch', { name: 'Mandatory actions' })).toBeDisabled();
+  await context.close();
+
+  // Back as it was, for the tests that follow.
+  await billing.click();
+  await expect(billing).toHaveAttribute('aria-checked', 'true');
+});

@@ -238,6 +238,21 @@ fn matrix() -> Vec<Row> {
             Some((FORM, "")),
             ADMIN_ONLY,
         ),
+        row(
+            "POST",
+            "/api/admin_email_defaults",
+            "/api/admin_email_defaults",
+            Some((FORM, "")),
+            ADMIN_ONLY,
+        ),
+        // Turning it on again changes nothing: the matrix leaves the demo as it found it.
+        row(
+            "POST",
+            "/api/admin_set_email_default",
+            "/api/admin_set_email_default",
+            Some((FORM, "workspace=billing&on=true")),
+            ADMIN_ONLY,
+        ),
         // Fabrikam's admin cannot reach a Contoso user.
         row(
             "POST",

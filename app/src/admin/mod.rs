@@ -118,6 +118,44 @@ pub async fn admin_audit(before: Option<i64>) -> Result<AuditPage, AppError> {
     Ok(audit_page(&state.db, &admin.org_id, before).await?)
 }
 
+/// Per workspace of the catalog, whether the organisation's new users start with its
+/// transactional and promotional email on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailDefault {
+    pub workspace: crate::items::Workspace,
+    pub on: bool,
+}
+
+#[server(endpoint = "admin_email_defaults")]
+pub async fn admin_email_defaults() -> Result<Vec<EmailDefault>, AppError> {
+    let (state, admin) = require_admin()?;
+    let defaults = crate::preferences::org_defaults::workspace_defaults(&state.db, &admin.org_id).await?;
+    Ok(defaults
+        .into_iter()
+        .map(|(workspace, on)| EmailDefault { workspace, on })
+        .collect())
+}
+
+/// Sets whether new users get a workspace's transactional and promotional email, and answers
+/// with the defaults as they now are.
+#[server(endpoint = "admin_set_email_default")]
+pub async fn admin_set_email_default(
+    workspace: crate::items::Workspace,
+    on: bool,
+) -> Result<Vec<EmailDefault>, AppError> {
+    let (state, admin) = require_admin()?;
+    crate::preferences::org_defaults::set_workspace_default(
+        &state.db,
+        &admin.org_id,
+        &workspace,
+        on,
+        &admin.email,
+    )
+    .await
+    .map_err(store::AdminError::from)?;
+    admin_email_defaults().await
+}
+
 /// What became of the organisation's newest items: reached, emailed, failed, read, archived.
 #[server(endpoint = "admin_delivery")]
 pub async fn admin_delivery() -> Result<Vec<crate::items::DeliveryLine>, AppError> {

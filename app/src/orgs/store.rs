@@ -38,6 +38,8 @@ pub enum InputError {
     Password,
     #[error("unknown role {0:?}")]
     UnknownRole(String),
+    #[error("unknown workspace {0:?}")]
+    UnknownWorkspace(String),
     #[error("An organisation needs at least one account admin: grant account_admin to someone else first.")]
     LastAdmin,
 }
@@ -49,6 +51,7 @@ impl From<InputError> for crate::error::Refusal {
             InputError::Email(_) => Refusal::EmailInvalid,
             InputError::DisplayName => Refusal::DisplayName,
             InputError::UnknownRole(name) => Refusal::UnknownRole { name },
+            InputError::UnknownWorkspace(name) => Refusal::UnknownWorkspace { name },
             InputError::LastAdmin => Refusal::LastAdmin,
             // Set by operators on the command line, never by a form of the UI.
             other @ (InputError::OrgId(_) | InputError::OrgName | InputError::Password) => {
@@ -180,6 +183,8 @@ pub async fn create_user(db: &Db, new: NewUser<'_>) -> Result<User, OrgError> {
         .execute(&mut *tx)
         .await
         .map_err(DbError::from)?;
+    // Then the organisation's defaults for new users, if its admins set any.
+    crate::preferences::org_defaults::apply_to_new_user(&mut tx, new.org_id, &id, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(User {
         id,

@@ -14,6 +14,8 @@ pub use rules::{EmailChoices, LockReason, RuleError, Switch, SwitchPositions};
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
+pub mod org_defaults;
+#[cfg(feature = "ssr")]
 mod store;
 #[cfg(feature = "ssr")]
 pub mod verification;

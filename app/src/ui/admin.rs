@@ -5,7 +5,10 @@
 use leptos::prelude::*;
 
 use super::format;
-use crate::admin::{AdminInviteForm, AdminSetRole, Members, admin_audit, admin_delivery, admin_members};
+use crate::admin::{
+    AdminInviteForm, AdminSetEmailDefault, AdminSetRole, Members, admin_audit, admin_delivery,
+    admin_email_defaults, admin_members,
+};
 use crate::i18n::*;
 use crate::orgs::{Role, UserId};
 use leptos_router::hooks::use_query_map;
@@ -33,8 +36,99 @@ pub fn AdminPage() -> impl IntoView {
                     Ok(m) => view! { <MemberTable initial=m /> }.into_any(),
                 })}
             </Suspense>
+            <EmailDefaults />
             <Delivery />
         </section>
+    }
+}
+
+/// Which workspaces' transactional and promotional email the organisation's new users start
+/// with. A switch per workspace, each a form of its own, as the role switches are.
+#[component]
+fn EmailDefaults() -> impl IntoView {
+    let i18n = use_i18n();
+    let loaded = Resource::new(|| (), |_| admin_email_defaults());
+    let refusal =
+        RwSignal::new(super::refusal::<AdminSetEmailDefault>().map(|e| super::error_text(i18n, &e)));
+    view! {
+        <section aria-labelledby="defaults-title" class="space-y-2">
+            <h2 id="defaults-title" class="text-xl font-semibold">{tu_string!(i18n, defaults_title)}</h2>
+            <p class="text-sm text-slate-600">{tu_string!(i18n, defaults_intro)}</p>
+            {move || refusal.get().map(|r| view! { <p role="alert" class="text-red-800">{r}</p> })}
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
+                {move || loaded.get().map(|defaults| match defaults {
+                    Err(e) => view! { <p role="alert" class="text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
+                    Ok(defaults) => {
+                        let defaults = RwSignal::new(defaults);
+                        let names: Vec<crate::items::Workspace> =
+                            defaults.get_untracked().into_iter().map(|d| d.workspace).collect();
+                        view! {
+                            <ul class="divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+                                {names
+                                    .into_iter()
+                                    .map(|workspace| view! { <DefaultSwitch workspace defaults refusal /> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                        .into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// One workspace's default: pressing it flips it at once and asks the server, which answers
+/// with the defaults as they now are (a refusal puts it back and says why).
+#[component]
+fn DefaultSwitch(
+    workspace: crate::items::Workspace,
+    defaults: RwSignal<Vec<crate::admin::EmailDefault>>,
+    refusal: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let on = {
+        let workspace = workspace.clone();
+        move || defaults.with(|ds| ds.iter().any(|d| d.workspace == workspace && d.on))
+    };
+    let on_submit = {
+        let (workspace, on) = (workspace.clone(), on.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let next = !on();
+            let workspace = workspace.clone();
+            let before = defaults.get_untracked();
+            defaults.update(|ds| {
+                if let Some(d) = ds.iter_mut().find(|d| d.workspace == workspace) {
+                    d.on = next;
+                }
+            });
+            refusal.set(None);
+            leptos::task::spawn_local(async move {
+                match crate::admin::admin_set_email_default(workspace, next).await {
+                    Ok(now) => defaults.set(now),
+                    Err(e) => {
+                        defaults.set(before);
+                        refusal.set(Some(super::error_text(i18n, &e)));
+                    }
+                }
+            });
+        }
+    };
+    let label = super::item::workspace_label(i18n, &workspace);
+    let (a, b, c) = (on.clone(), on.clone(), on.clone());
+    view! {
+        <li class="flex items-center justify-between gap-4 px-4 py-2">
+            <span>{label.clone()}</span>
+            <form method="post" action=AdminSetEmailDefault::url() on:submit=on_submit>
+                <input type="hidden" name="workspace" value=workspace />
+                <input type="hidden" name="on" value=move || (!a()).to_string() />
+                <button type="submit" role="switch" aria-checked=move || b().to_string() aria-label=label aria-describedby="defaults-title"
+                    class=move || format!("relative inline-flex h-6 w-11 shrink-0 items-center rounded-full {} focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2", if c() { "bg-blue-700" } else { "bg-slate-300" })>
+                    <span aria-hidden="true" class=move || format!("inline-block h-5 w-5 transform rounded-full bg-white shadow transition {}", if on() { "translate-x-5" } else { "translate-x-0" })></span>
+                </button>
+            </form>
+        </li>
     }
 }
 
