@@ -1,5 +1,19 @@
-import { expect, test } from '@playwright/test';
+import { type Browser, expect, test } from '@playwright/test';
 import { signIn, waitForMail } from './helpers';
+
+/** The invitee follows the link in their invitation, chooses a password and lands in setup. */
+async function acceptInvitation(browser: Browser, email: string) {
+  const mail = await waitForMail(email, /set-password/);
+  const link = mail.text.match(/https?:\/\/[^\s"<]+\/set-password\/[0-9a-f]{64}/)![0];
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByLabel('New password').fill('a good long password');
+  await page.getByLabel('Repeat the password').fill('a good long password');
+  await page.getByRole('button', { name: 'Save password' }).click();
+  await expect(page).toHaveURL(/\/setup$/);
+  return { context, page, link };
+}
 
 test('an admin grants a role and the user sees it live; the last admin stays', async ({ page, browser }, info) => {
   // The developer's page is open while the admin grants billing_admin.
@@ -48,15 +62,7 @@ test('an invited user chooses a password from the email and lands in setup', asy
   await expect(page.getByRole('status').filter({ hasText: 'Invitation sent to ivy@contoso.test' })).toBeVisible();
   await expect(page.getByTestId('member').filter({ hasText: 'ivy@contoso.test' })).toContainText('Invited, no password yet');
 
-  const mail = await waitForMail('ivy@contoso.test', /set-password/);
-  const link = mail.text.match(/https?:\/\/[^\s"<]+\/set-password\/[0-9a-f]{64}/)![0];
-  const context = await browser.newContext();
-  const ivy = await context.newPage();
-  await ivy.goto(link);
-  await ivy.getByLabel('New password').fill('a good long password');
-  await ivy.getByLabel('Repeat the password').fill('a good long password');
-  await ivy.getByRole('button', { name: 'Save password' }).click();
-  await expect(ivy).toHaveURL(/\/setup$/);
+  const { context, page: ivy, link } = await acceptInvitation(browser, 'ivy@contoso.test');
   await ivy.goto(link);
   await expect(ivy.getByRole('alert')).toContainText('already used');
   await context.close();
@@ -154,15 +160,7 @@ test('an admin chooses which workspace email new users start with', async ({ pag
   await page.getByLabel('Name', { exact: true }).fill('Wes Newcomer');
   await page.getByRole('button', { name: 'Invite' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Invitation sent to wes@contoso.test' })).toBeVisible();
-  const mail = await waitForMail('wes@contoso.test', /set-password/);
-  const link = mail.text.match(/https?:\/\/[^\s"<]+\/set-password\/[0-9a-f]{64}/)![0];
-  const context = await browser.newContext();
-  const wes = await context.newPage();
-  await wes.goto(link);
-  await wes.getByLabel('New password').fill('a good long password');
-  await wes.getByLabel('Repeat the password').fill('a good long password');
-  await wes.getByRole('button', { name: 'Save password' }).click();
-  await expect(wes).toHaveURL(/\/setup$/);
+  const { context, page: wes } = await acceptInvitation(browser, 'wes@contoso.test');
   await expect(wes.getByRole('switch', { name: 'Billing' })).not.toBeChecked();
   await expect(wes.getByRole('switch', { name: 'Mandatory actions' })).toBeDisabled();
   await context.close();
