@@ -7,7 +7,7 @@
 use app::admin::invites;
 use app::auth::CurrentUser;
 use app::db::DbError;
-use app::email::render::{Page, Strings, page};
+use app::email::render::{Back, Page, Strings, page};
 use app::email::{Links, UnsubscribeTarget};
 use app::items::{ItemError, ItemId, Reader, UserAction};
 use app::orgs::UserId;
@@ -380,6 +380,7 @@ async fn open_item_page(
                 message: s.get("page_open_question", &[("title", &item.title)]),
                 form: Some((format!("/open/{token}"), Vec::new())),
                 button: s.get("page_open_button", &[]),
+                back: Back::ActionCenter,
                 ..Page::default()
             }),
         ),
@@ -421,6 +422,7 @@ fn link_invalid(s: &Strings) -> Response {
             title: s.get("page_open_title", &[]),
             message: s.get("page_link_invalid", &[]),
             failed: true,
+            back: Back::ActionCenter,
             ..Page::default()
         }),
     )

@@ -290,6 +290,18 @@ pub struct Page {
     /// A form to choose a password: its target and the labels of its two fields.
     pub password_form: Option<(String, String, String)>,
     pub button: String,
+    /// Where the page's closing link goes.
+    pub back: Back,
+}
+
+/// The closing link of a page behind an email link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Back {
+    /// My preferences, where what email links change is set.
+    #[default]
+    Preferences,
+    /// The Action Center, for pages about an item.
+    ActionCenter,
 }
 
 pub fn page(page: &Page) -> String {
@@ -304,7 +316,14 @@ pub fn page(page: &Page) -> String {
         fields => fields.unwrap_or_default(),
         button => &page.button,
         password_form => page.password_form.clone(),
-        back => s.get("page_back", &[]),
+        back => match page.back {
+            Back::Preferences => s.get("page_back", &[]),
+            Back::ActionCenter => s.get("page_to_action_center", &[]),
+        },
+        back_href => match page.back {
+            Back::Preferences => "/preferences",
+            Back::ActionCenter => "/action-center",
+        },
     };
     render("page.html", &ctx).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot render a page");

@@ -326,6 +326,10 @@ async fn an_email_deep_link_opens_the_item_and_marks_it_read(backend: Backend) {
         page.contains("and mark it as read?") && page.contains(&format!("action=\"{path}\"")),
         "{page}"
     );
+    assert!(
+        page.contains("href=\"/action-center\">Go to the Action Center</a>"),
+        "{page}"
+    );
     let someone_else = sign_in(&router, "dev@contoso.test").await;
     assert_eq!(
         get(&router, &path, Some(&someone_else)).await.status(),
