@@ -13,22 +13,22 @@ pub const REPORT_LINES: i64 = 20;
 /// The report of item `item_id` (all zeros for an item that does not exist). Every count is of
 /// the users the item reaches now, in its own organisation.
 pub async fn delivery_report(db: &Db, item_id: &str) -> Result<DeliveryReport, DbError> {
-    let reached = format!(
-        "SELECT u.id FROM users u JOIN items i ON i.id = $1 AND u.org_id = i.org_id \
-         WHERE u.id IN ({})",
-        recipient_ids_sql("$1")
-    );
+    // Who it reaches is worked out once (`reached`), and every count is of those users.
     let sql = format!(
-        "SELECT \
-           (SELECT COUNT(*) FROM ({reached}) r) AS reached, \
+        "WITH reached AS ( \
+           SELECT u.id FROM users u JOIN items i ON i.id = $1 AND u.org_id = i.org_id \
+           WHERE u.id IN ({recipients})) \
+         SELECT \
+           (SELECT COUNT(*) FROM reached) AS reached, \
            (SELECT COUNT(DISTINCT o.user_id) FROM outbox o WHERE o.item_id = $1 AND o.status = 'sent' \
-              AND o.user_id IN ({reached})) AS emailed, \
+              AND o.user_id IN (SELECT id FROM reached)) AS emailed, \
            (SELECT COUNT(DISTINCT o.user_id) FROM outbox o WHERE o.item_id = $1 AND o.status = 'failed' \
-              AND o.user_id IN ({reached})) AS failed, \
+              AND o.user_id IN (SELECT id FROM reached)) AS failed, \
            (SELECT COUNT(*) FROM item_states s WHERE s.item_id = $1 AND s.read_at IS NOT NULL \
-              AND s.user_id IN ({reached})) AS read, \
+              AND s.user_id IN (SELECT id FROM reached)) AS read, \
            (SELECT COUNT(*) FROM item_states s WHERE s.item_id = $1 AND s.archived_at IS NOT NULL \
-              AND s.user_id IN ({reached})) AS archived"
+              AND s.user_id IN (SELECT id FROM reached)) AS archived",
+        recipients = recipient_ids_sql("$1")
     );
     Ok(sqlx::query_as(&sql).bind(item_id).fetch_one(db.pool()).await?)
 }
