@@ -9,7 +9,7 @@ use app::auth::CurrentUser;
 use app::db::DbError;
 use app::email::render::{Back, Page, Strings, page};
 use app::email::{Links, UnsubscribeTarget};
-use app::items::{ItemError, ItemId, Reader, UserAction};
+use app::items::{ACTION_CENTER, ItemError, ItemId, Reader, UserAction};
 use app::orgs::UserId;
 use app::preferences::verification::{self, LinkState};
 use app::state::AppState;
@@ -67,13 +67,19 @@ fn invite_link_page(s: &Strings, link: &invites::InviteLink) -> Response {
         invites::InviteLink::Expired => ("page_link_expired", StatusCode::GONE),
         _ => ("page_link_invalid", StatusCode::NOT_FOUND),
     };
+    failure(s, status, "page_password_title", key, Back::Preferences)
+}
+
+/// A page that says, in words, why a link did not work.
+fn failure(s: &Strings, status: StatusCode, title: &str, message: &str, back: Back) -> Response {
     html(
         status,
         page(&Page {
             language: s.lang().into(),
-            title: s.get("page_password_title", &[]),
-            message: s.get(key, &[]),
+            title: s.get(title, &[]),
+            message: s.get(message, &[]),
             failed: true,
+            back,
             ..Page::default()
         }),
     )
@@ -258,15 +264,12 @@ fn what(links_language: &str, target: &UnsubscribeTarget) -> String {
 
 fn invalid_unsubscribe() -> Response {
     let s = Strings::for_language("en");
-    html(
+    failure(
+        &s,
         StatusCode::NOT_FOUND,
-        page(&Page {
-            language: "en".into(),
-            title: s.get("page_unsubscribe_title", &[]),
-            message: s.get("page_link_invalid", &[]),
-            failed: true,
-            ..Page::default()
-        }),
+        "page_unsubscribe_title",
+        "page_link_invalid",
+        Back::Preferences,
     )
 }
 
@@ -406,24 +409,18 @@ async fn open(state: &AppState, user_id: &UserId, item_id: &ItemId) -> Response 
         Err(err) => return crate::web::unavailable(err),
     };
     match app::items::apply(&state.db, &reader, item_id, UserAction::Read).await {
-        Ok(item) => Redirect::to(item.link.as_deref().unwrap_or(ACTION_CENTER)).into_response(),
+        Ok(item) => Redirect::to(item.destination()).into_response(),
         Err(ItemError::NotFound) => Redirect::to(ACTION_CENTER).into_response(),
         Err(err) => crate::web::unavailable(err),
     }
 }
 
-const ACTION_CENTER: &str = "/action-center";
-
 fn link_invalid(s: &Strings) -> Response {
-    html(
+    failure(
+        s,
         StatusCode::NOT_FOUND,
-        page(&Page {
-            language: s.lang().into(),
-            title: s.get("page_open_title", &[]),
-            message: s.get("page_link_invalid", &[]),
-            failed: true,
-            back: Back::ActionCenter,
-            ..Page::default()
-        }),
+        "page_open_title",
+        "page_link_invalid",
+        Back::ActionCenter,
     )
 }

@@ -31,7 +31,7 @@ use crate::security::{LimitConfig, Limits, api_rate_limit, default_headers, same
 use crate::cli::{CliError, ServeArgs};
 
 /// Where a signed-in user lands.
-const START_PAGE: &str = "/action-center";
+const START_PAGE: &str = app::items::ACTION_CENTER;
 
 /// The signed-in user's live event stream.
 const LIVE_STREAM: &str = "/api/live";

@@ -322,7 +322,7 @@ pub fn page(page: &Page) -> String {
         },
         back_href => match page.back {
             Back::Preferences => "/preferences",
-            Back::ActionCenter => "/action-center",
+            Back::ActionCenter => crate::items::ACTION_CENTER,
         },
     };
     render("page.html", &ctx).unwrap_or_else(|e| {

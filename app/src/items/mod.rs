@@ -63,6 +63,9 @@ string_type!(
     Workspace
 );
 
+/// The Action Center's address, where opening an item without a link of its own goes.
+pub const ACTION_CENTER: &str = "/action-center";
+
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// An open action is "due soon" within this many days of its due date.
 pub const DUE_SOON_DAYS: i64 = 7;
@@ -239,6 +242,11 @@ impl ItemView {
 
     pub fn can_be_archived(&self) -> bool {
         self.category.can_be_archived()
+    }
+
+    /// Where opening the item goes: its own link, else the Action Center.
+    pub fn destination(&self) -> &str {
+        self.link.as_deref().unwrap_or(ACTION_CENTER)
     }
 
     /// The bell's order: overdue first, then mandatory before recommended, then by due date.

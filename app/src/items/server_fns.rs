@@ -131,7 +131,7 @@ fn back_to_the_list() {
 #[server(endpoint = "items_open", input = server_fn::codec::GetUrl)]
 pub async fn open_item(item_id: super::ItemId) -> Result<(), AppError> {
     let item = apply(item_id, super::UserAction::Read).await?;
-    leptos_axum::redirect(item.link.as_deref().unwrap_or("/action-center"));
+    leptos_axum::redirect(item.destination());
     Ok(())
 }
 
