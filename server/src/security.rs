@@ -105,13 +105,11 @@ impl Limits {
         email: &str,
         client: &str,
     ) -> Result<Result<(), RetryAfter>, DbError> {
-        let mut longest = Ok(());
+        let mut longest: Option<RetryAfter> = None;
         for (limit, key) in self.sign_in_keys(email, client) {
-            if let Err(wait) = limit.check(&self.db, &key).await? {
-                longest = Err(longest.err().map_or(wait, |w: RetryAfter| w.max(wait)));
-            }
+            longest = longest.max(limit.check(&self.db, &key).await?.err());
         }
-        Ok(longest)
+        Ok(longest.map_or(Ok(()), Err))
     }
 
     /// Counts a failed sign-in; once the allowance is used up, further attempts wait.

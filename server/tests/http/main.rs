@@ -35,8 +35,14 @@ async fn app_at(backend: Backend, public_url: &str) -> (ScratchDb, Router) {
     (scratch, server::web::router(state))
 }
 
+/// A sign-in form post with `body`.
 fn form(body: &str) -> Request<Body> {
-    Request::post("/sign-in")
+    form_to("/sign-in", body)
+}
+
+/// A form post of `body` to `path`, as a browser sends it without script.
+fn form_to(path: &str, body: &str) -> Request<Body> {
+    Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body.to_string()))
         .unwrap()
@@ -138,14 +144,5 @@ async fn prefs_of(db: &app::db::Db, email: &str) -> app::preferences::Preference
 }
 
 async fn post_form(router: &Router, path: &str, body: &str) -> Response<Body> {
-    router
-        .clone()
-        .oneshot(
-            Request::post(path)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap()
+    router.clone().oneshot(form_to(path, body)).await.unwrap()
 }

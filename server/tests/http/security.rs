@@ -10,6 +10,20 @@ on_both_backends!(
     a_request_that_stalls_gets_503_and_loses_nothing,
 );
 
+/// A producer's request for an item that does not exist, with the bearer key `key`.
+async fn api_request(router: &Router, key: &str) -> Response<Body> {
+    router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/items/nope")
+                .header(header::AUTHORIZATION, format!("Bearer {key}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+}
+
 async fn post_with(
     router: &Router,
     path: &str,
@@ -152,27 +166,25 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
     let router = server::web::router_with_limits(state, limits);
     // Successful sign-ins do not count; failed ones do.
     for _ in 0..5 {
-        let res = router
-            .clone()
-            .oneshot(form("email=dev%40contoso.test&password=actioncenter"))
-            .await
-            .unwrap();
+        let res = post_form(
+            &router,
+            "/sign-in",
+            "email=dev%40contoso.test&password=actioncenter",
+        )
+        .await;
         assert!(session_cookie(&res).is_some());
     }
     for _ in 0..4 {
-        let res = router
-            .clone()
-            .oneshot(form("email=dev%40contoso.test&password=wrong"))
-            .await
-            .unwrap();
+        let res = post_form(&router, "/sign-in", "email=dev%40contoso.test&password=wrong").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
     // Even the right password waits now.
-    let res = router
-        .clone()
-        .oneshot(form("email=dev%40contoso.test&password=actioncenter"))
-        .await
-        .unwrap();
+    let res = post_form(
+        &router,
+        "/sign-in",
+        "email=dev%40contoso.test&password=actioncenter",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = res.headers()[header::RETRY_AFTER]
         .to_str()
@@ -189,27 +201,15 @@ async fn sign_in_and_the_api_are_rate_limited(backend: Backend) {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(text(res).await.contains("Te veel inlogpogingen"));
     // Another account is not held up.
-    let res = router
-        .clone()
-        .oneshot(form("email=admin%40contoso.test&password=actioncenter"))
-        .await
-        .unwrap();
+    let res = post_form(
+        &router,
+        "/sign-in",
+        "email=admin%40contoso.test&password=actioncenter",
+    )
+    .await;
     assert!(session_cookie(&res).is_some());
 
-    let api = |key: &'static str| {
-        let router = router.clone();
-        async move {
-            router
-                .oneshot(
-                    Request::get("/api/v1/items/nope")
-                        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap()
-        }
-    };
+    let api = |key| api_request(&router, key);
     assert_eq!(api("demo-platform-key").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(api("demo-platform-key").await.status(), StatusCode::NOT_FOUND);
     let limited = api("demo-platform-key").await;
@@ -249,36 +249,31 @@ async fn instances_share_one_allowance(backend: Backend) {
     }
     let (first, second) = (&instances[0], &instances[1]);
     for router in [first, second, first] {
-        let res = router
-            .clone()
-            .oneshot(form("email=dev%40contoso.test&password=wrong"))
-            .await
-            .unwrap();
+        let res = post_form(router, "/sign-in", "email=dev%40contoso.test&password=wrong").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
-    let res = second
-        .clone()
-        .oneshot(form("email=dev%40contoso.test&password=actioncenter"))
-        .await
-        .unwrap();
+    let res = post_form(
+        second,
+        "/sign-in",
+        "email=dev%40contoso.test&password=actioncenter",
+    )
+    .await;
     assert_eq!(
         res.status(),
         StatusCode::TOO_MANY_REQUESTS,
         "held up at the other instance"
     );
 
-    let api = |router: &Router| {
-        router.clone().oneshot(
-            Request::get("/api/v1/items/nope")
-                .header(header::AUTHORIZATION, "Bearer demo-platform-key")
-                .body(Body::empty())
-                .unwrap(),
-        )
-    };
     for router in [first, second, first] {
-        assert_eq!(api(router).await.unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            api_request(router, "demo-platform-key").await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
-    assert_eq!(api(second).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        api_request(second, "demo-platform-key").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 /// Every database connection is taken (by this test, standing in for a database that stopped
