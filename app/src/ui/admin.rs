@@ -116,17 +116,14 @@ fn DefaultSwitch(
         }
     };
     let label = super::item::workspace_label(i18n, &workspace);
-    let (a, b, c) = (on.clone(), on.clone(), on.clone());
+    let on = Signal::derive(on);
     view! {
         <li class="flex items-center justify-between gap-4 px-4 py-2">
             <span>{label.clone()}</span>
             <form method="post" action=AdminSetEmailDefault::url() on:submit=on_submit>
                 <input type="hidden" name="workspace" value=workspace />
-                <input type="hidden" name="on" value=move || (!a()).to_string() />
-                <button type="submit" role="switch" aria-checked=move || b().to_string() aria-label=label aria-describedby="defaults-title"
-                    class=move || format!("relative inline-flex h-6 w-11 shrink-0 items-center rounded-full {} focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2", if c() { "bg-blue-700" } else { "bg-slate-300" })>
-                    <span aria-hidden="true" class=move || format!("inline-block h-5 w-5 transform rounded-full bg-white shadow transition {}", if on() { "translate-x-5" } else { "translate-x-0" })></span>
-                </button>
+                <input type="hidden" name="on" value=move || (!on.get()).to_string() />
+                <SwitchButton on label described_by="defaults-title" />
             </form>
         </li>
     }
@@ -290,21 +287,29 @@ fn RoleSwitch(
             });
         }
     };
-    let on = has.clone();
-    let track = move || if on() { "bg-blue-700" } else { "bg-slate-300" };
-    let on = has.clone();
-    let knob = move || if on() { "translate-x-5" } else { "translate-x-0" };
-    let on = has.clone();
+    let on = Signal::derive(has.clone());
     view! {
         <form method="post" action=AdminSetRole::url() on:submit=on_submit>
             <input type="hidden" name="user_id" value=user_id />
             <input type="hidden" name="role" value=role.clone() />
             <input type="hidden" name="granted" value=move || (!has()).to_string() />
-            <button type="submit" role="switch" aria-checked=move || on().to_string() aria-label=format!("{role}: {email}")
-                class=move || format!("relative inline-flex h-6 w-11 shrink-0 items-center rounded-full {} focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2", track())>
-                <span aria-hidden="true" class=move || format!("inline-block h-5 w-5 transform rounded-full bg-white shadow transition {}", knob())></span>
-            </button>
+            <SwitchButton on label=format!("{role}: {email}") />
         </form>
+    }
+}
+
+/// The submit button of a form that flips one setting, drawn as a switch.
+#[component]
+fn SwitchButton(
+    on: Signal<bool>,
+    label: String,
+    #[prop(optional)] described_by: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <button type="submit" role="switch" aria-checked=move || on.get().to_string() aria-label=label aria-describedby=described_by
+            class=move || format!("relative inline-flex h-6 w-11 shrink-0 items-center rounded-full {} focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2", if on.get() { "bg-blue-700" } else { "bg-slate-300" })>
+            <span aria-hidden="true" class=move || format!("inline-block h-5 w-5 transform rounded-full bg-white shadow transition {}", if on.get() { "translate-x-5" } else { "translate-x-0" })></span>
+        </button>
     }
 }
 
