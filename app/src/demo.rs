@@ -224,6 +224,7 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
             link: Some("/".into()),
             due_at,
             idempotency_key: None,
+            expires_at: None,
         };
         let id = items::insert_direct(db, &item).await?;
         if archived_by_admin {
@@ -244,8 +245,11 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
         link: Some("/".into()),
         due_at: Some(now + 3 * DAY_MS),
         idempotency_key: None,
+        expires_at: None,
     };
     items::insert_direct(db, &fabrikam).await?;
+    // The overdue payout details are escalated to the account admins as the server would.
+    items::lifecycle::run_once(db, now_ms()).await?;
 
     api_keys::create_demo_key(db).await?;
     db.set_setting(DEMO_SETTING, "seeded").await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use app::auth::password;
 use app::db::{Db, now_ms};
 use app::email::{Links, SigningKey, Transport, Worker};
-use app::items::payload::{Audience, ItemPayload, validate};
+use app::items::payload::{Audience, ItemPayload, ValidUpdate, validate};
 use app::items::{self, DAY_MS, Status};
 use app::orgs::{self, NewUser, User};
 use app::preferences::import::{self, Format};
@@ -22,6 +22,7 @@ contract!(
     the_relay_down_for_a_while_then_up_delivers_every_email_once,
     two_workers_never_send_the_same_email_twice,
     reminders_come_once_per_stage_and_stop_when_the_action_closes,
+    email_follows_a_revised_item_and_an_expired_one_gets_none,
     email_goes_to_a_new_address_only_once_it_is_verified,
     the_legacy_import_reports_bad_rows_and_is_idempotent,
     without_a_relay_mail_is_written_as_eml_files,
@@ -100,6 +101,7 @@ async fn publish(db: &Db, category: &str, workspace: &str, title: &str) -> Strin
         link: Some("/billing".into()),
         due_at: (kind == "action").then(|| "2030-01-01T00:00:00Z".to_string()),
         idempotency_key: None,
+        expires_at: None,
     };
     let valid = validate(payload, &items::catalog(db).await.unwrap()).unwrap();
     items::publish(db, &valid, None, "test").await.unwrap().0.id
@@ -394,6 +396,98 @@ async fn reminders_come_once_per_stage_and_stop_when_the_action_closes(db: &Db) 
             .unwrap_or(0)
             >= 1
     );
+}
+
+/// Email not yet on its way follows the producer's change: a first email waiting for the
+/// relay goes out with the new title, reminders come by the new due date (never twice for a
+/// stage already sent), and an item that expires sends nothing more.
+async fn email_follows_a_revised_item_and_an_expired_one_gets_none(db: &Db) {
+    user(db, "rev@contoso.test", "en", &["billing_admin"]).await;
+    let sink = sink().await;
+    let worker = worker(db, &sink).await;
+    let subjects = |sink: &SmtpSink| -> Vec<String> {
+        sink.messages()
+            .iter()
+            .map(|m| m.header("Subject").unwrap())
+            .collect()
+    };
+    let t0 = now_ms();
+    // The relay refuses for now: the first email stays pending.
+    sink.set_refusing(true);
+    let id = publish(db, "recommended", "billing", "Old title").await;
+    set_due(db, &id, t0, t0 + 30 * DAY_MS).await;
+    worker.run_once(t0).await.unwrap();
+    assert!(subjects(&sink).is_empty());
+    revise(
+        db,
+        &id,
+        ValidUpdate {
+            title: Some([("en".to_string(), "New title".to_string())].into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    sink.set_refusing(false);
+    drain(&worker, t0 + DAY_MS).await;
+    assert_eq!(subjects(&sink), ["Recommended action: New title"]);
+
+    // Due in 30 days becomes due in 3: the 1-day reminder comes the day before the new date.
+    let due = t0 + 3 * DAY_MS;
+    revise(
+        db,
+        &id,
+        ValidUpdate {
+            due_at: Some(due),
+            ..Default::default()
+        },
+    )
+    .await;
+    drain(&worker, due - DAY_MS).await;
+    assert_eq!(
+        subjects(&sink).last().map(String::as_str),
+        Some("Reminder: New title is due tomorrow")
+    );
+    // Moved by an hour after it went out: planned again, not sent again.
+    revise(
+        db,
+        &id,
+        ValidUpdate {
+            due_at: Some(due + 3_600_000),
+            ..Default::default()
+        },
+    )
+    .await;
+    drain(&worker, due + 3_600_000 - DAY_MS / 2).await;
+    assert_eq!(subjects(&sink).len(), 2);
+
+    // Expired while its first email waits for the relay: nothing goes out, ever.
+    sink.set_refusing(true);
+    let gone = publish(db, "mandatory", "billing", "Withdrawn").await;
+    set_due(db, &gone, t0, t0 + 10 * DAY_MS).await;
+    worker.run_once(t0).await.unwrap();
+    revise(
+        db,
+        &gone,
+        ValidUpdate {
+            expires_at: Some(Some(t0)),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(items::lifecycle::expire_due(db, now_ms()).await.unwrap(), 1);
+    sink.set_refusing(false);
+    for at in [t0 + DAY_MS, t0 + 9 * DAY_MS, t0 + 11 * DAY_MS] {
+        drain(&worker, at).await;
+    }
+    assert!(
+        subjects(&sink).iter().all(|s| !s.contains("Withdrawn")),
+        "{:?}",
+        subjects(&sink)
+    );
+}
+
+async fn revise(db: &Db, id: &str, change: ValidUpdate) {
+    items::update(db, id, &change, "producer").await.unwrap();
 }
 
 async fn email_goes_to_a_new_address_only_once_it_is_verified(db: &Db) {

@@ -5,7 +5,7 @@ mod common;
 
 use app::auth::{password, session};
 use app::db::{Db, now_ms};
-use app::items::payload::{Audience, ItemPayload, ValidItem, validate};
+use app::items::payload::{Audience, ItemPayload, ValidItem, ValidUpdate, validate};
 use app::items::{
     self, Category, DAY_MS, DueState, ItemError, ItemFilter, Kind, Order, ReadCache, Reader, Status,
     UserAction,
@@ -28,6 +28,9 @@ contract!(
     many_concurrent_publishes_all_land,
     item_ids_follow_publication_order,
     a_batch_naming_many_users_is_written_whole,
+    a_revised_item_changes_for_every_reader,
+    expired_items_leave_every_view,
+    admins_hear_once_of_unreachable_and_overdue_mandatory_actions,
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
@@ -84,6 +87,7 @@ fn payload(org: &str, category: &str, roles: &[&str], title: &str) -> ItemPayloa
         link: Some("/x".into()),
         due_at: (kind == "action").then(|| "2030-01-01T00:00:00Z".to_string()),
         idempotency_key: None,
+        expires_at: None,
     }
 }
 
@@ -1020,4 +1024,279 @@ async fn a_batch_naming_many_users_is_written_whole(db: &Db) {
     let page = items::list(db, &reader, &ItemFilter::default()).await.unwrap();
     assert_eq!(page.items.len(), ITEMS * PER_ITEM / USERS);
     assert_eq!(items::counts(db, &reader).await.unwrap().transactional, 4);
+}
+
+fn english(text: &str) -> Option<app::items::LocalizedText> {
+    Some([("en".to_string(), text.to_string())].into())
+}
+
+/// The readers' own states carry the due date for their counts: a due date moved into the
+/// past makes the action overdue for everyone, and an archiver's counts stay right.
+async fn a_revised_item_changes_for_every_reader(db: &Db) {
+    let (_, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let (_, b) = member(db, "contoso", "b@contoso.test", &["billing_admin"]).await;
+    let id = publish(db, payload("contoso", "recommended", &["billing_admin"], "Old")).await;
+    items::apply(db, &b, &id, UserAction::Archive).await.unwrap();
+    let start = live::latest_id(db, "contoso").await.unwrap();
+    let past = now_ms() - DAY_MS;
+    let change = ValidUpdate {
+        title: english("New"),
+        due_at: Some(past),
+        ..Default::default()
+    };
+    let item = items::update(db, &id, &change, "producer").await.unwrap();
+    assert_eq!(item.title, english("New").unwrap(), "the English only now");
+    assert_eq!(item.body, Default::default());
+    let shown = items::view(db, &a, &id).await.unwrap().unwrap();
+    assert_eq!((shown.title.as_str(), shown.due_at), ("New", Some(past)));
+    assert_eq!(shown.due_state(now_ms()), Some(DueState::Overdue));
+    let counts = items::counts(db, &a).await.unwrap();
+    assert_eq!((counts.pending_actions, counts.overdue_actions), (1, 1));
+    let counts = items::counts(db, &b).await.unwrap();
+    assert_eq!(
+        (counts.pending_actions, counts.overdue_actions),
+        (0, 0),
+        "archived: counted nowhere"
+    );
+    let entries = live::entries_after(db, "contoso", &a.user_id, start, 100)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let msg = live::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    assert!(matches!(&msg.changes[..], [Change::ItemChanged { item }] if item.title == "New"));
+    assert_eq!(msg.counts.overdue_actions, 1);
+    let msg = live::live_message(db, &b, &entries[0]).await.unwrap().unwrap();
+    assert!(
+        matches!(&msg.changes[..], [Change::ItemChanged { item }] if item.archived),
+        "the Archived view follows too"
+    );
+
+    let note = publish(db, payload("contoso", "transactional", &["billing_admin"], "FYI")).await;
+    let dated = ValidUpdate {
+        due_at: Some(past),
+        ..Default::default()
+    };
+    assert!(matches!(
+        items::update(db, &note, &dated, "producer").await,
+        Err(ItemError::Invalid(e)) if e.field == "due_at"
+    ));
+    items::set_status(db, &id, Status::Completed, "producer")
+        .await
+        .unwrap();
+    assert!(matches!(
+        items::update(db, &id, &change, "producer").await,
+        Err(ItemError::AlreadyClosed("completed"))
+    ));
+    assert!(matches!(
+        items::update(db, "nope", &change, "producer").await,
+        Err(ItemError::NotFound)
+    ));
+}
+
+async fn expired_items_leave_every_view(db: &Db) {
+    let (_, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let action = publish(db, payload("contoso", "recommended", &["billing_admin"], "Gone")).await;
+    let note = publish(
+        db,
+        payload("contoso", "transactional", &["billing_admin"], "Old news"),
+    )
+    .await;
+    let kept = publish(db, payload("contoso", "mandatory", &["billing_admin"], "Kept")).await;
+    items::apply(db, &a, &note, UserAction::Archive).await.unwrap();
+    let now = now_ms();
+    let expire_at = |at: Option<i64>| ValidUpdate {
+        expires_at: Some(at),
+        ..Default::default()
+    };
+    // A later expiry, removed again before it comes, retires nothing.
+    items::update(db, &kept, &expire_at(Some(now + DAY_MS)), "producer")
+        .await
+        .unwrap();
+    let unset = items::update(db, &kept, &expire_at(None), "producer")
+        .await
+        .unwrap();
+    assert_eq!(unset.expires_at, None);
+    for id in [&action, &note] {
+        items::update(db, id, &expire_at(Some(now - 1)), "producer")
+            .await
+            .unwrap();
+    }
+    let start = live::latest_id(db, "contoso").await.unwrap();
+    assert_eq!(
+        items::lifecycle::expire_due(db, now + 2 * DAY_MS).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        items::lifecycle::expire_due(db, now + 2 * DAY_MS).await.unwrap(),
+        0,
+        "once"
+    );
+
+    let ids = |page: items::ItemPage| {
+        page.items
+            .into_iter()
+            .map(|i| i.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let everything = ItemFilter {
+        include_closed: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(items::list(db, &a, &everything).await.unwrap()),
+        std::slice::from_ref(&kept)
+    );
+    let archived = ItemFilter {
+        archived: true,
+        include_closed: true,
+        ..Default::default()
+    };
+    assert!(ids(items::list(db, &a, &archived).await.unwrap()).is_empty());
+    let counts = items::counts(db, &a).await.unwrap();
+    assert_eq!(
+        (counts.pending_actions, counts.recommended, counts.transactional),
+        (1, 0, 0)
+    );
+    assert!(items::view(db, &a, &action).await.unwrap().is_none());
+    assert!(matches!(
+        items::apply(db, &a, &action, UserAction::Read).await,
+        Err(ItemError::NotFound)
+    ));
+    let shown = items::get(db, &action).await.unwrap().unwrap();
+    assert_eq!(shown.status, Status::Expired);
+    assert!(shown.expires_at.is_some());
+    assert!(matches!(
+        items::set_status(db, &action, Status::Completed, "producer").await,
+        Err(ItemError::AlreadyClosed("expired"))
+    ));
+    assert!(matches!(
+        items::update(db, &note, &expire_at(None), "producer").await,
+        Err(ItemError::AlreadyClosed("expired"))
+    ));
+
+    let entries = live::entries_after(db, "contoso", &a.user_id, start, 100)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    for entry in &entries {
+        let msg = live::live_message(db, &a, entry).await.unwrap().unwrap();
+        assert!(
+            matches!(
+                &msg.changes[..],
+                [Change::ItemRemoved {
+                    reason: Removal::Expired,
+                    ..
+                }]
+            ),
+            "{msg:?}"
+        );
+        assert_eq!(msg.counts, counts);
+    }
+    // The open totals were settled once: counting from scratch agrees.
+    items::recount_audiences(db).await.unwrap();
+    assert_eq!(items::counts(db, &a).await.unwrap(), counts);
+}
+
+async fn admins_hear_once_of_unreachable_and_overdue_mandatory_actions(db: &Db) {
+    use items::lifecycle::{self, Reach};
+    let (_, admin) = member(db, "contoso", "boss@contoso.test", &["account_admin"]).await;
+    member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    member(db, "fabrikam", "f@fabrikam.test", &["sales_agent"]).await;
+    // Nobody at Contoso holds sales_agent (Fabrikam's holder does not count).
+    let orphan = publish(db, payload("contoso", "mandatory", &["sales_agent"], "Orphan")).await;
+    // Ada holds billing_admin, but mail to her failed for good and none arrived since.
+    let bounced = publish(db, payload("contoso", "mandatory", &["billing_admin"], "Bounced")).await;
+    sqlx::query(
+        "INSERT INTO outbox (dedupe_key, purpose, to_address, subject, body_text, body_html, headers, \
+         status, attempts, next_attempt_at, created_at) \
+         VALUES ('earlier', 'verify', 'a@contoso.test', 's', 't', 'h', '{}', 'failed', 16, 0, 0)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let fine = publish(db, payload("contoso", "mandatory", &["account_admin"], "Fine")).await;
+    publish(
+        db,
+        payload("contoso", "recommended", &["sales_agent"], "Optional"),
+    )
+    .await;
+    let reach = |id: String| async move { lifecycle::reach(db, &id).await.unwrap() };
+    assert_eq!(
+        reach(orphan.clone()).await,
+        Reach {
+            holders: 0,
+            deliverable: 0
+        }
+    );
+    assert_eq!(
+        reach(bounced.clone()).await,
+        Reach {
+            holders: 1,
+            deliverable: 0
+        }
+    );
+    assert_eq!(
+        reach(fine.clone()).await,
+        Reach {
+            holders: 1,
+            deliverable: 1
+        }
+    );
+
+    let now = now_ms();
+    let pass = lifecycle::run_once(db, now).await.unwrap();
+    assert_eq!((pass.reach_checked, pass.alerted, pass.escalated), (3, 2, 0));
+    assert_eq!(
+        lifecycle::run_once(db, now).await.unwrap(),
+        Default::default(),
+        "once"
+    );
+    let titles = || async {
+        let mut titles: Vec<String> = items::list(db, &admin, &ItemFilter::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|i| i.category == Category::Recommended)
+            .map(|i| i.title)
+            .collect();
+        titles.sort();
+        titles
+    };
+    assert_eq!(
+        titles().await,
+        ["Nobody can receive “Bounced”", "Nobody can receive “Orphan”"]
+    );
+    let page = items::list(db, &admin, &ItemFilter::default()).await.unwrap();
+    let bounced_alert = page.items.iter().find(|i| i.title.contains("Bounced")).unwrap();
+    assert!(
+        bounced_alert
+            .body
+            .contains("email to every one of them has failed"),
+        "{}",
+        bounced_alert.body
+    );
+    assert_eq!(bounced_alert.link.as_deref(), Some("/admin"));
+
+    // Past the due date (2030-01-01) every open mandatory action is escalated, once.
+    let later = app::items::payload::parse_time("2030-01-02T00:00:00Z").unwrap();
+    assert_eq!(lifecycle::run_once(db, later).await.unwrap().escalated, 3);
+    assert_eq!(lifecycle::run_once(db, later).await.unwrap().escalated, 0);
+    assert!(
+        titles()
+            .await
+            .contains(&"Overdue and not done: “Fine”".to_string())
+    );
+
+    // Done: the admins' actions about it are done too. Withdrawn: theirs are withdrawn.
+    items::set_status(db, &fine, Status::Completed, "producer")
+        .await
+        .unwrap();
+    items::set_status(db, &orphan, Status::Cancelled, "producer")
+        .await
+        .unwrap();
+    assert_eq!(
+        titles().await,
+        ["Nobody can receive “Bounced”", "Overdue and not done: “Bounced”"]
+    );
 }

@@ -28,13 +28,15 @@ test('the badge counts the pending actions and the bell lists them in order', as
   const pane = page.locator('#bell-pane');
   await expect(pane.getByRole('link', { name: 'Go to Action Center' })).toBeVisible();
   // The pane's content is fetched as it first opens.
-  await expect(pane.getByTestId('bell-actions').getByRole('listitem')).toHaveCount(4);
+  await expect(pane.getByTestId('bell-actions').getByRole('listitem')).toHaveCount(5);
   await expect(pane.getByRole('link', { name: 'My preferences' })).toBeVisible();
   const titles = await pane.getByTestId('bell-actions').getByRole('listitem').getByRole('link').allTextContents();
   // Overdue first, then mandatory before recommended, then by due date.
+  // The overdue payout details were escalated to the account admin (a recommendation due in 3 days).
   expect(titles).toEqual([
     'Confirm your payout bank details',
     'Complete your account verification',
+    'Overdue and not done: “Confirm your payout bank details”',
     'Update your tax profile',
     'Add screenshots to your offer listing',
   ]);

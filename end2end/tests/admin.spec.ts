@@ -169,3 +169,37 @@ test('an admin chooses which workspace email new users start with', async ({ pag
   await billing.click();
   await expect(billing).toHaveAttribute('aria-checked', 'true');
 });
+
+test('an account admin hears live of a mandatory action nobody can receive, and of one gone overdue', async ({ page, request }) => {
+  await signIn(page, 'admin@contoso.test');
+  await page.goto('/action-center/actions');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const publish = async (title: string, roles: string[], due_at: string) => {
+    const res = await request.post('/api/v1/items', {
+      headers: { Authorization: 'Bearer demo-platform-key' },
+      data: { kind: 'action', category: 'mandatory', org_id: 'contoso', workspace: 'customers',
+        audience: { roles }, title: { en: title }, due_at },
+    });
+    expect(res.status()).toBe(201);
+    return (await res.json()).id as string;
+  };
+  const close = (id: string) =>
+    request.post(`/api/v1/items/${id}/complete`, { headers: { Authorization: 'Bearer demo-platform-key' } });
+
+  // Nobody at Contoso is a sales agent.
+  const orphan = await publish('Confirm the sales territory', ['sales_agent'], '2030-03-01T12:00:00Z');
+  const alert = page.getByRole('article', { name: 'Nobody can receive “Confirm the sales territory”' });
+  await expect(alert).toBeVisible();
+  await expect(alert.getByRole('link')).toHaveAttribute('href', '/admin');
+
+  // Due yesterday, for the finance admin: escalated to the account admin once.
+  const late = await publish('Send the signed reseller form', ['billing_admin'], new Date(Date.now() - 86_400_000).toISOString());
+  const escalation = page.getByRole('article', { name: 'Overdue and not done: “Send the signed reseller form”' });
+  await expect(escalation).toBeVisible();
+
+  // Closing the actions closes what the admin was told about them.
+  expect((await close(orphan)).status()).toBe(200);
+  expect((await close(late)).status()).toBe(200);
+  await expect(alert).toHaveCount(0);
+  await expect(escalation).toHaveCount(0);
+});

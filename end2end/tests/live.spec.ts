@@ -91,3 +91,31 @@ test('keyboard focus in the list stays on its control when the list changes live
   await expect(page.getByRole('heading', { name: 'Leaves while focused' })).toHaveCount(0);
   expect(await page.evaluate(() => document.activeElement?.closest('#item-list') !== null)).toBe(true);
 });
+
+test('a producer renames, moves and then withdraws an item: the open list and the badge follow live', async ({ page, request }) => {
+  await signIn(page, 'finance@contoso.test');
+  await page.goto('/action-center/actions');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const initial = Number(await badge(page).textContent());
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 29));
+  const id = await publish(request, 'Check the payout account');
+  await expect(badge(page)).toHaveText(String(initial + 1));
+  const patch = (data: Record<string, unknown>) =>
+    request.patch(`/api/v1/items/${id}`, { headers: { Authorization: `Bearer ${KEY}` }, data });
+
+  const renamed = await patch({ title: { en: 'Confirm the payout account' }, due_at: '2026-01-02T09:00:00Z' });
+  expect(renamed.status()).toBe(200);
+  const item = page.getByRole('article', { name: 'Confirm the payout account' });
+  await expect(item).toBeVisible();
+  await expect(item.getByTestId('overdue')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Check the payout account' })).toHaveCount(0);
+
+  // An expiry that has come: the item leaves the list and the badge within the lifecycle's pass.
+  const withdrawn = await patch({ expires_at: new Date(Date.now() - 1000).toISOString() });
+  expect(withdrawn.status()).toBe(200);
+  await expect(item).toHaveCount(0);
+  await expect(badge(page)).toHaveText(String(initial));
+  const shown = await request.get(`/api/v1/items/${id}`, { headers: { Authorization: `Bearer ${KEY}` } });
+  expect((await shown.json()).status).toBe('expired');
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(29);
+});

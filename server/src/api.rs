@@ -4,7 +4,8 @@
 
 use app::api_keys::ApiKey;
 use app::db::DbError;
-use app::items::payload::{self, ApiItem, Audience, ItemPayload};
+use app::db::now_ms;
+use app::items::payload::{self, ApiItem, Audience, ItemPayload, ItemUpdate};
 use app::items::{self, DeliveryReport, ItemError, Status};
 use app::limits::RetryAfter;
 use app::state::AppState;
@@ -25,8 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Action Center producer API", version = "1", description = "Publish actions and notifications to partner organisations."),
-    paths(create_item, get_item, item_report, complete_item, cancel_item),
-    components(schemas(ItemPayload, ApiItem, Audience, DeliveryReport, ErrorBody, ErrorDetail)),
+    paths(create_item, get_item, update_item, item_report, complete_item, cancel_item),
+    components(schemas(ItemPayload, ItemUpdate, ApiItem, Audience, DeliveryReport, ErrorBody, ErrorDetail)),
     modifiers(&BearerKey, &ServerErrors),
     security(("api_key" = []))
 )]
@@ -63,7 +64,13 @@ impl Modify for ServerErrors {
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
-            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete];
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
             for operation in operations.into_iter().flatten() {
                 let responses = &mut operation.responses.responses;
                 responses.insert(
@@ -101,7 +108,7 @@ pub fn router() -> Router<AppState> {
 pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/items", post(create_item)),
-        ("/items/{id}", get(get_item)),
+        ("/items/{id}", get(get_item).patch(update_item)),
         ("/items/{id}/report", get(item_report)),
         ("/items/{id}/complete", post(complete_item)),
         ("/items/{id}/cancel", post(cancel_item)),
@@ -307,6 +314,7 @@ async fn create_item(
     require_scope(&key, &payload.org_id)?;
     let catalog = state.publisher.catalog().await?;
     let valid = payload::validate(payload, &catalog).map_err(ItemError::from)?;
+    valid.check_expiry(now_ms()).map_err(ItemError::from)?;
     let publication = items::Publication {
         item: valid,
         api_key_id: Some(key.id.clone()),
@@ -332,6 +340,29 @@ async fn get_item(
     Path(id): Path<String>,
 ) -> Result<Json<ApiItem>, ApiError> {
     Ok(Json(scoped_item(&state, &headers, &id).await?.1))
+}
+
+/// Change an open item's text, due date (actions) or expiry, for every recipient. Open lists
+/// and bells show the change at once; reminders not yet sent follow a new due date, and email
+/// not yet on its way is sent with the new text.
+#[utoipa::path(
+    patch, path = "/api/v1/items/{id}", params(("id" = String, Path, description = "Item id")), request_body = ItemUpdate,
+    responses(
+        (status = 200, body = ApiItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "The item is closed or expired", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    )
+)]
+async fn update_item(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<ApiItem>, ApiError> {
+    let (key, _) = scoped_item(&state, &headers, &id).await?;
+    let update: ItemUpdate = read_json(body).await?;
+    let valid = payload::validate_update(update).map_err(ItemError::from)?;
+    Ok(Json(items::update(&state.db, &id, &valid, &actor(&key)).await?))
 }
 
 /// The item `id` and the key that asked for it, when the key may see it (its organisation's

@@ -80,6 +80,7 @@ pub async fn serve(db: Db, database_url: &str, args: ServeArgs) -> Result<(), Cl
         .trim_end_matches('/')
         .to_string();
     tokio::spawn(prune_live_log(db.clone()));
+    tokio::spawn(app::items::lifecycle::run(db.clone()));
     db.relay_changes_from_other_instances();
     db.checkpoint_in_background().await?;
     let links = Links::new(&public_url, SigningKey::load_or_create(&db).await?);

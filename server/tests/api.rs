@@ -41,9 +41,24 @@ impl Server {
     }
 
     async fn post(&self, path: &str, key: Option<&str>, body: String) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, key, body).await
+    }
+
+    async fn patch(&self, path: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, key, body.to_string())
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: String,
+    ) -> (StatusCode, Value) {
         let mut req = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(body);
         if let Some(key) = key {
@@ -127,6 +142,7 @@ on_both_backends!(
     invalid_input_is_422_naming_the_field_and_writes_nothing,
     bodies_over_the_limit_are_413,
     complete_and_cancel_apply_to_actions_only,
+    producers_update_text_due_dates_and_expiry,
     the_delivery_report_counts_reach_email_reads_and_archives,
     the_openapi_document_describes_the_api,
     the_stream_replays_exactly_what_a_reconnecting_client_missed,
@@ -655,6 +671,142 @@ async fn streams_of_one_org_share_each_publication_and_see_only_theirs(backend: 
             u.email
         );
     }
+}
+
+/// PATCH changes what it names and leaves the rest; bad input is 422 naming the field and
+/// changes nothing; closed, expired and other organisations' items are refused; an expiry
+/// that passes takes the item out of every reader's view while the API still answers for it.
+async fn producers_update_text_due_dates_and_expiry(backend: Backend) {
+    use app::items::{ItemFilter, Reader};
+    let s = start(backend, false).await;
+    let db = &s.scratch.db;
+    let key = s.org_key("contoso").await;
+    let (_, item) = s
+        .post("/api/v1/items", Some(&key), action("contoso").to_string())
+        .await;
+    let id = item["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/items/{id}");
+    let (status, updated) = s
+        .patch(
+            &path,
+            Some(&key),
+            json!({"title": {"en": "Verify your account now", "nl": "Verifieer uw account nu"},
+                "due_at": "2027-01-15T12:00:00Z", "expires_at": "2099-02-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["title"]["en"], "Verify your account now");
+    assert_eq!(updated["due_at"], "2027-01-15T12:00:00Z");
+    assert_eq!(updated["expires_at"], "2099-02-01T00:00:00Z");
+    assert_eq!(updated["body"], item["body"], "what is left out stays");
+    assert_eq!(updated["status"], "open");
+    assert_eq!(s.get(&path, Some(&key)).await.1, updated);
+    let (_, cleared) = s.patch(&path, Some(&key), json!({"expires_at": null})).await;
+    assert_eq!(cleared["expires_at"], Value::Null, "null removes the expiry");
+    assert_eq!(cleared["due_at"], "2027-01-15T12:00:00Z");
+
+    let admin = app::orgs::find_user_by_email(db, "admin@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let reader = Reader {
+        user_id: admin.id,
+        org_id: admin.org_id,
+        language: "nl".into(),
+    };
+    let shown = app::items::view(db, &reader, &id).await.unwrap().unwrap();
+    assert_eq!(shown.title, "Verifieer uw account nu");
+
+    for (body, field) in [
+        (json!({}), "body"),
+        (json!({"title": {"nl": "Alleen Nederlands"}}), "title.en"),
+        (json!({"title": {"en": " "}}), "title"),
+        (json!({"due_at": "next week"}), "due_at"),
+        (json!({"expires_at": "later"}), "expires_at"),
+        (json!({"status": "completed"}), "status"),
+    ] {
+        let (status, v) = s.patch(&path, Some(&key), body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(error_of(&v), ("invalid".into(), Some(field.into())), "{body}");
+    }
+    assert_eq!(
+        s.get(&path, Some(&key)).await.1,
+        cleared,
+        "refusals change nothing"
+    );
+
+    let note = json!({"kind": "notification", "category": "transactional", "org_id": "contoso",
+        "workspace": "billing", "audience": {"roles": ["account_admin"]}, "title": {"en": "Invoice ready"}});
+    let (_, note) = s.post("/api/v1/items", Some(&key), note.to_string()).await;
+    let note_path = format!("/api/v1/items/{}", note["id"].as_str().unwrap());
+    let (status, v) = s
+        .patch(&note_path, Some(&key), json!({"due_at": "2027-01-15T12:00:00Z"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(&v).1.as_deref(), Some("due_at"));
+    let (status, _) = s
+        .patch(
+            &note_path,
+            Some(&s.org_key("fabrikam").await),
+            json!({"title": {"en": "Mine"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = s
+        .patch("/api/v1/items/nope", Some(&key), json!({"title": {"en": "Gone"}}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An expiry in the past at publication is refused; set later, it retires the item.
+    let (status, v) = s
+        .post(
+            "/api/v1/items",
+            Some(&key),
+            with(action("contoso"), &["expires_at"], json!("2020-01-01T00:00:00Z")).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(&v).1.as_deref(), Some("expires_at"));
+    let (status, _) = s
+        .patch(
+            &note_path,
+            Some(&key),
+            json!({"expires_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app::items::lifecycle::expire_due(db, app::db::now_ms())
+            .await
+            .unwrap(),
+        1
+    );
+    let (_, expired) = s.get(&note_path, Some(&key)).await;
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(expired["expires_at"], "2020-01-01T00:00:00Z");
+    let listed = app::items::list(db, &reader, &ItemFilter::default())
+        .await
+        .unwrap();
+    assert!(listed.items.iter().all(|i| i.id != note["id"].as_str().unwrap()));
+    let (status, v) = s
+        .patch(&note_path, Some(&key), json!({"title": {"en": "Back again"}}))
+        .await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+
+    let (status, _) = s
+        .post(&format!("{path}/complete"), Some(&key), String::new())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = s
+        .patch(&path, Some(&key), json!({"title": {"en": "Too late"}}))
+        .await;
+    assert_eq!(
+        (status, error_of(&v).0.as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
 }
 
 /// The report counts the item's reach in its own organisation (Fabrikam's account admin holds

@@ -362,6 +362,13 @@ fn matrix() -> Vec<Row> {
         ),
         row("GET", "/api/v1/items/{id}", "/api/v1/items/{item}", None, API_KEY),
         row(
+            "PATCH",
+            "/api/v1/items/{id}",
+            "/api/v1/items/{item}",
+            Some((JSON, r#"{"title":{"en":"Renamed by {who}"}}"#)),
+            API_KEY,
+        ),
+        row(
             "GET",
             "/api/v1/items/{id}/report",
             "/api/v1/items/{item}/report",
@@ -459,6 +466,7 @@ async fn publish(db: &app::db::Db, title: &str) -> String {
         link: None,
         due_at: Some("2031-01-01T00:00:00Z".into()),
         idempotency_key: None,
+        expires_at: None,
     };
     let valid = validate(payload, &app::items::catalog(db).await.unwrap()).unwrap();
     app::items::publish(db, &valid, None, "test").await.unwrap().0.id

@@ -35,6 +35,9 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The reminder stages of an open action, in order.
+    pub const REMINDERS: [Purpose; 3] = [Purpose::Reminder7d, Purpose::Reminder1d, Purpose::Overdue];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Item => "item",

@@ -67,6 +67,19 @@ pub fn address_of(sign_in: &str, chosen: Option<&str>, verified_at: Option<i64>)
     }
 }
 
+/// `address_of` in SQL, over `users u` and `preferences p`.
+pub const ADDRESS_SQL: &str = "CASE WHEN p.notification_email IS NOT NULL \
+     AND p.notification_email_verified_at IS NOT NULL THEN p.notification_email ELSE u.email END";
+
+/// SQL that is true when mail to `address` (an SQL expression) is known not to arrive: a letter
+/// to it failed for good and none has been sent to it since.
+pub fn bounced_sql(address: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM outbox f WHERE f.to_address = {address} AND f.status = 'failed' \
+         AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.to_address = f.to_address AND s.status = 'sent' AND s.id > f.id))"
+    )
+}
+
 /// An item the planner sends email for, with when each reminder stage was settled.
 #[derive(sqlx::FromRow)]
 struct ItemRow {
@@ -240,11 +253,14 @@ pub async fn plan_new_items(db: &Db, links: &Links, now: i64) -> Result<usize, E
         if !lock_item(&mut tx, db.backend(), &id, "emails_planned_at IS NULL").await? {
             continue;
         }
-        // An action closed before its email went out needs none.
-        let open: Option<(String,)> = sqlx::query_as("SELECT status FROM items WHERE id = $1")
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // An action closed, or an item expired, before its email went out needs none.
+        let open: Option<(String,)> = sqlx::query_as(
+            "SELECT status FROM items WHERE id = $1 AND expired_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(&id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(planned) = planned_item(row)
             && open.is_some_and(|(s,)| s == "open")
         {
@@ -313,6 +329,7 @@ pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, E
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
         "SELECT {ITEM_COLUMNS} FROM items WHERE kind = 'action' AND status = 'open' \
          AND next_reminder_at IS NOT NULL AND next_reminder_at <= $1 AND emails_planned_at IS NOT NULL \
+         AND expired_at IS NULL AND (expires_at IS NULL OR expires_at > $1) \
          ORDER BY next_reminder_at LIMIT $2"
     ))
     .bind(now)
@@ -350,7 +367,7 @@ pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, E
             &mut tx,
             db.backend(),
             &planned.item.id,
-            &format!("status = 'open' AND {unchanged}"),
+            &format!("status = 'open' AND expired_at IS NULL AND {unchanged}"),
         )
         .await?
         {

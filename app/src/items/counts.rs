@@ -79,7 +79,8 @@ pub async fn counts_at(
     }
     let overdue: Vec<(String, i64)> = sqlx::query_as(
         "SELECT audience_roles, COUNT(*) FROM items \
-         WHERE org_id = $1 AND kind = 'action' AND status = 'open' AND due_at < $2 GROUP BY audience_roles",
+         WHERE org_id = $1 AND kind = 'action' AND status = 'open' AND expired_at IS NULL AND due_at < $2 \
+         GROUP BY audience_roles",
     )
     .bind(&reader.org_id)
     .bind(now)
@@ -94,7 +95,7 @@ pub async fn counts_at(
         "SELECT i.category, i.status, i.due_at, i.audience_roles, s.read_at, s.archived_at \
          FROM item_audience_users au JOIN items i ON i.id = au.item_id \
          LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = au.user_id \
-         WHERE au.user_id = $1 AND i.org_id = $2 AND i.status = 'open'",
+         WHERE au.user_id = $1 AND i.org_id = $2 AND i.status = 'open' AND i.expired_at IS NULL",
     )
     .bind(&reader.user_id)
     .bind(&reader.org_id)
@@ -139,7 +140,8 @@ pub async fn counts_at(
 /// action of the org becomes overdue, so counts made at `now` keep their overdue figure.
 pub async fn next_due_after(db: &Db, org_id: &str, now: i64) -> Result<Option<i64>, DbError> {
     let (due,): (Option<i64>,) = sqlx::query_as(
-        "SELECT MIN(due_at) FROM items WHERE org_id = $1 AND kind = 'action' AND status = 'open' AND due_at >= $2",
+        "SELECT MIN(due_at) FROM items WHERE org_id = $1 AND kind = 'action' AND status = 'open' \
+         AND expired_at IS NULL AND due_at >= $2",
     )
     .bind(org_id)
     .bind(now)

@@ -13,7 +13,7 @@ pub enum ItemError {
     NotFound,
     #[error("only actions can be completed or cancelled")]
     NotAnAction,
-    #[error("the action is already {0}")]
+    #[error("the item is already {0}")]
     AlreadyClosed(&'static str),
     #[error("a mandatory action cannot be archived")]
     MandatoryCannotBeArchived,

@@ -75,7 +75,9 @@ impl ViewRow {
 /// Sorts notifications (no due date) after every action in due-date order.
 const NO_DUE_DATE: i64 = 9_000_000_000_000_000;
 
-pub(crate) const VIEW_COLUMNS: &str = "i.id, i.category, i.workspace, i.title, i.body, i.link, i.due_at, i.status, i.created_at, \
+/// An expired item shows as `expired`, whatever its producer made of it before.
+pub(crate) const VIEW_COLUMNS: &str = "i.id, i.category, i.workspace, i.title, i.body, i.link, i.due_at, \
+     CASE WHEN i.expired_at IS NULL THEN i.status ELSE 'expired' END AS status, i.created_at, \
      s.read_at, s.archived_at";
 
 fn encode_cursor(order: Order, key: i64, id: &str) -> String {
@@ -130,7 +132,7 @@ pub async fn list_for(
     let mut sql = format!(
         "SELECT {VIEW_COLUMNS}, {sort_key} AS sort_key FROM items i \
          LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \
-         WHERE i.org_id = $2 AND ({by_role}\
+         WHERE i.org_id = $2 AND i.expired_at IS NULL AND ({by_role}\
          {})",
         names_sql("i.id", "$1")
     );
@@ -197,8 +199,17 @@ pub async fn list_for(
     Ok(ItemPage { items, next_cursor })
 }
 
-/// One item as the reader sees it, if it reaches them (whatever its status or their state).
+/// One item as the reader sees it, if it reaches them and has not expired (whatever its status
+/// or their state).
 pub async fn view(db: &Db, reader: &Reader, item_id: &str) -> Result<Option<ItemView>, DbError> {
+    Ok(view_any(db, reader, item_id)
+        .await?
+        .filter(|item| item.status != Status::Expired))
+}
+
+/// `view`, expired items too (with status `Expired`): what a live stream needs to tell a
+/// reader that an item they may hold has gone.
+pub(crate) async fn view_any(db: &Db, reader: &Reader, item_id: &str) -> Result<Option<ItemView>, DbError> {
     let sql = format!(
         "SELECT {VIEW_COLUMNS}, i.created_at AS sort_key FROM items i \
          LEFT JOIN item_states s ON s.item_id = i.id AND s.user_id = $1 \

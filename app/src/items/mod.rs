@@ -22,11 +22,15 @@ pub(crate) mod counts;
 #[cfg(feature = "ssr")]
 mod error;
 #[cfg(feature = "ssr")]
+pub mod lifecycle;
+#[cfg(feature = "ssr")]
 pub(crate) mod list;
 #[cfg(feature = "ssr")]
 mod publish;
 #[cfg(feature = "ssr")]
 mod report;
+#[cfg(feature = "ssr")]
+mod revise;
 #[cfg(feature = "ssr")]
 mod status;
 #[cfg(feature = "ssr")]
@@ -45,6 +49,8 @@ pub use list::*;
 pub use publish::*;
 #[cfg(feature = "ssr")]
 pub use report::*;
+#[cfg(feature = "ssr")]
+pub use revise::*;
 #[cfg(feature = "ssr")]
 pub use status::*;
 #[cfg(feature = "ssr")]
@@ -95,6 +101,8 @@ pub enum Status {
     Open,
     Completed,
     Cancelled,
+    /// Past the expiry its producer set: it has left every view.
+    Expired,
 }
 
 /// Where an open action stands against its due date.
@@ -156,13 +164,19 @@ impl Category {
 }
 
 impl Status {
-    pub const ALL: [Status; 3] = [Status::Open, Status::Completed, Status::Cancelled];
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::Completed,
+        Status::Cancelled,
+        Status::Expired,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
             Status::Completed => "completed",
             Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
         }
     }
 
@@ -334,6 +348,7 @@ impl ItemFilter {
     /// same conditions as the list's query in `list::list_for`.
     pub fn admits(&self, item: &ItemView) -> bool {
         item.archived == self.archived
+            && item.status != Status::Expired
             && (self.include_closed || item.status == Status::Open)
             && self.kind.is_none_or(|k| item.kind == k)
             && self.category.is_none_or(|c| item.category == c)

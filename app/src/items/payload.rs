@@ -66,6 +66,11 @@ pub struct ItemPayload {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
     pub idempotency_key: Option<String>,
+    /// RFC 3339, in the future: when the item leaves every view (and its pending email and
+    /// reminders are dropped). Any kind of item may expire.
+    #[serde(default)]
+    #[schema(example = "2027-01-31T23:59:59Z")]
+    pub expires_at: Option<String>,
 }
 
 /// An item as the producer API returns it.
@@ -89,6 +94,8 @@ pub struct ApiItem {
     #[schema(example = "open")]
     pub status: Status,
     pub idempotency_key: Option<String>,
+    /// RFC 3339: when the item expires (or expired: `status` is then `expired`).
+    pub expires_at: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -108,6 +115,10 @@ pub struct ValidItem {
     pub body: LocalizedText,
     pub link: Option<String>,
     pub due_at: Option<i64>,
+    /// Left out of the fingerprint when unset, so items published before expiry existed keep
+    /// theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
     #[serde(skip)]
     pub idempotency_key: Option<String>,
 }
@@ -115,6 +126,14 @@ pub struct ValidItem {
 impl ValidItem {
     pub fn kind(&self) -> Kind {
         self.category.kind()
+    }
+
+    /// Refuses an expiry that has already passed at `now`: the item would never be seen.
+    pub fn check_expiry(&self, now: i64) -> Result<(), FieldError> {
+        match self.expires_at {
+            Some(at) if at <= now => Err(invalid("expires_at", "must be in the future")),
+            _ => Ok(()),
+        }
     }
 
     /// A fingerprint of everything but the idempotency key, to tell a repeat from a conflict.
@@ -200,16 +219,7 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
         }
     }
 
-    let title = localized("title", payload.title, MAX_TITLE_CHARS)?;
-    if !title.contains_key("en") {
-        return Err(invalid(
-            "title.en",
-            "an English title is required (it is the fallback language)",
-        ));
-    }
-    if title.values().any(|t| t.trim().is_empty()) {
-        return Err(invalid("title", "a title cannot be empty"));
-    }
+    let title = title(payload.title)?;
     let body = localized("body", payload.body, MAX_BODY_CHARS)?;
 
     let link = match payload.link {
@@ -219,12 +229,7 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
 
     let due_at = match (kind, payload.due_at) {
         (Kind::Action, None) => return Err(invalid("due_at", "an action needs a due date")),
-        (Kind::Action, Some(due)) => Some(parse_time(&due).ok_or_else(|| {
-            invalid(
-                "due_at",
-                "must be an RFC 3339 date-time, e.g. 2026-12-31T23:59:59Z",
-            )
-        })?),
+        (Kind::Action, Some(due)) => Some(time("due_at", &due)?),
         (Kind::Notification, None) => None,
         (Kind::Notification, Some(_)) => {
             return Err(invalid("due_at", "a notification has no due date"));
@@ -241,6 +246,8 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
         other => other,
     };
 
+    let expires_at = payload.expires_at.map(|at| time("expires_at", &at)).transpose()?;
+
     Ok(ValidItem {
         org_id: payload.org_id.into(),
         category,
@@ -256,7 +263,95 @@ pub fn validate(payload: ItemPayload, catalog: &Catalog) -> Result<ValidItem, Fi
         body,
         link,
         due_at,
+        expires_at,
         idempotency_key,
+    })
+}
+
+/// A title: in at most `MAX_LANGUAGES` languages, English among them, none empty.
+fn title(text: LocalizedText) -> Result<LocalizedText, FieldError> {
+    let title = localized("title", text, MAX_TITLE_CHARS)?;
+    if !title.contains_key("en") {
+        return Err(invalid(
+            "title.en",
+            "an English title is required (it is the fallback language)",
+        ));
+    }
+    if title.values().any(|t| t.trim().is_empty()) {
+        return Err(invalid("title", "a title cannot be empty"));
+    }
+    Ok(title)
+}
+
+fn time(field: &str, text: &str) -> Result<i64, FieldError> {
+    parse_time(text).ok_or_else(|| invalid(field, "must be an RFC 3339 date-time, e.g. 2026-12-31T23:59:59Z"))
+}
+
+/// `PATCH /api/v1/items/{id}`: what a producer changes of an item it published. Every field is
+/// optional; what is left out stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemUpdate {
+    /// The whole title, per language (replaces the old one; `en` is required).
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
+    pub title: Option<LocalizedText>,
+    /// The whole body, per language (replaces the old one).
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
+    pub body: Option<LocalizedText>,
+    /// RFC 3339; actions only. Reminders not yet sent follow it.
+    #[serde(default)]
+    #[schema(example = "2027-01-15T23:59:59Z")]
+    pub due_at: Option<String>,
+    /// RFC 3339, or `null` to remove the expiry. A time already past retires the item now.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, example = "2027-01-31T23:59:59Z")]
+    pub expires_at: Option<Option<String>>,
+}
+
+/// A field that is present, even as `null` (`Some(None)`), against one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// An update that passed validation; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidUpdate {
+    pub title: Option<LocalizedText>,
+    pub body: Option<LocalizedText>,
+    pub due_at: Option<i64>,
+    /// `Some(None)` removes the expiry.
+    pub expires_at: Option<Option<i64>>,
+}
+
+impl ValidUpdate {
+    /// Whether the email about the item reads differently after it (its text or due date).
+    pub fn changes_email(&self) -> bool {
+        self.title.is_some() || self.body.is_some() || self.due_at.is_some()
+    }
+}
+
+/// Checks an update by the same rules as a new item's fields. Whether a due date fits the
+/// item (only actions have one) is checked against the stored item.
+pub fn validate_update(update: ItemUpdate) -> Result<ValidUpdate, FieldError> {
+    if update == ItemUpdate::default() {
+        return Err(invalid(
+            "body",
+            "name at least one of title, body, due_at, expires_at",
+        ));
+    }
+    Ok(ValidUpdate {
+        title: update.title.map(title).transpose()?,
+        body: update
+            .body
+            .map(|body| localized("body", body, MAX_BODY_CHARS))
+            .transpose()?,
+        due_at: update.due_at.map(|due| time("due_at", &due)).transpose()?,
+        expires_at: update
+            .expires_at
+            .map(|at| at.map(|at| time("expires_at", &at)).transpose())
+            .transpose()?,
     })
 }
 
@@ -652,5 +747,51 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn an_expiry_is_a_time_and_must_be_ahead_when_publishing() {
+        let mut p = action();
+        p.expires_at = Some("tomorrow".into());
+        assert_eq!(field_of(p.clone()), "expires_at");
+        p.expires_at = Some("2027-01-31T00:00:00Z".into());
+        let valid = validate(p, &catalog()).unwrap();
+        let at = parse_time("2027-01-31T00:00:00Z").unwrap();
+        assert_eq!(valid.expires_at, Some(at));
+        assert!(valid.check_expiry(at - 1).is_ok());
+        assert_eq!(valid.check_expiry(at).unwrap_err().field, "expires_at");
+        let unset = validate(action(), &catalog()).unwrap();
+        assert!(unset.check_expiry(i64::MAX).is_ok());
+        assert_ne!(unset.fingerprint(), valid.fingerprint());
+    }
+
+    #[test]
+    fn an_update_names_something_and_follows_the_fields_rules() {
+        let update = |json: serde_json::Value| {
+            serde_json::from_value::<ItemUpdate>(json)
+                .map_err(|e| e.to_string())
+                .and_then(|u| validate_update(u).map_err(|e| e.field))
+        };
+        assert_eq!(update(serde_json::json!({})), Err("body".into()));
+        assert_eq!(
+            update(serde_json::json!({"title": {"nl": "Alleen"}})),
+            Err("title.en".into())
+        );
+        assert_eq!(
+            update(serde_json::json!({"body": {"e1": "x"}})),
+            Err("body.e1".into())
+        );
+        assert_eq!(
+            update(serde_json::json!({"due_at": "soon"})),
+            Err("due_at".into())
+        );
+        let cleared = update(serde_json::json!({"expires_at": null})).unwrap();
+        assert_eq!(cleared.expires_at, Some(None), "null removes the expiry");
+        assert!(!cleared.changes_email());
+        let moved = update(serde_json::json!({"due_at": "2027-01-15T12:00:00Z"})).unwrap();
+        assert_eq!(moved.expires_at, None, "left out: unchanged");
+        assert_eq!(moved.due_at, parse_time("2027-01-15T12:00:00Z"));
+        assert!(moved.changes_email());
+        assert!(update(serde_json::json!({"status": "open"})).is_err());
     }
 }

@@ -383,8 +383,8 @@ fn item_rows<'q>(accepted: &'q [Accepted<'q>], now: i64) -> Vec<Insert<'q>> {
     let mut items = Insert::new(
         "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
          idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles, \
-         next_reminder_at)",
-        17,
+         next_reminder_at, expires_at)",
+        18,
     );
     let mut roles = Insert::new("INSERT INTO item_audience_roles (item_id, role)", 2);
     let mut users = Insert::new("INSERT INTO item_audience_users (item_id, user_id)", 2);
@@ -412,6 +412,7 @@ fn item_rows<'q>(accepted: &'q [Accepted<'q>], now: i64) -> Vec<Insert<'q>> {
                 Kind::Notification => None,
             }
             .into(),
+            item.expires_at.into(),
         ]);
         for role in &item.roles {
             roles.row([a.id.as_str().into(), role.as_str().into()]);
@@ -443,6 +444,7 @@ fn as_stored(item: &ValidItem, id: String, now: i64) -> ApiItem {
         due_at: item.due_at.map(format_time),
         status: Status::Open,
         idempotency_key: item.idempotency_key.clone(),
+        expires_at: item.expires_at.map(format_time),
         created_at: format_time(now),
         updated_at: format_time(now),
     }
@@ -499,7 +501,7 @@ pub async fn recount_audiences(db: &Db) -> Result<(), DbError> {
         .await?;
     sqlx::query(
         "INSERT INTO audience_counts (org_id, audience_roles, category, open_items) \
-         SELECT org_id, audience_roles, category, SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) \
+         SELECT org_id, audience_roles, category, SUM(CASE WHEN status = 'open' AND expired_at IS NULL THEN 1 ELSE 0 END) \
          FROM items GROUP BY org_id, audience_roles, category",
     )
     .execute(&mut *tx)

@@ -21,9 +21,14 @@ struct ItemRow {
     due_at: Option<i64>,
     status: String,
     idempotency_key: Option<String>,
+    expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
+
+/// How an item's status reads: an expired item shows as `expired` whatever it was.
+pub(crate) const STATUS_COLUMN: &str =
+    "CASE WHEN expired_at IS NULL THEN status ELSE 'expired' END AS status";
 
 /// What a status change checks of an item.
 #[derive(FromRow)]
@@ -36,10 +41,10 @@ struct StatusRow {
 
 /// An item as the producer API shows it.
 pub async fn get(db: &Db, id: &str) -> Result<Option<ApiItem>, DbError> {
-    let row: Option<ItemRow> = sqlx::query_as(
-        "SELECT id, org_id, category, workspace, title, body, link, due_at, status, idempotency_key, \
-         created_at, updated_at FROM items WHERE id = $1",
-    )
+    let row: Option<ItemRow> = sqlx::query_as(&format!(
+        "SELECT id, org_id, category, workspace, title, body, link, due_at, {STATUS_COLUMN}, \
+         idempotency_key, expires_at, created_at, updated_at FROM items WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
@@ -73,6 +78,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<ApiItem>, DbError> {
         due_at: row.due_at.map(format_time),
         status: Status::parse(&row.status).unwrap_or(Status::Open),
         idempotency_key: row.idempotency_key,
+        expires_at: row.expires_at.map(format_time),
         created_at: format_time(row.created_at),
         updated_at: format_time(row.updated_at),
     }))
@@ -82,15 +88,24 @@ pub(crate) fn parse_text(json: &str) -> LocalizedText {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-/// Completes or cancels an open action (org-wide: for every recipient at once).
-/// Repeating the same transition changes nothing.
+/// Completes or cancels an open action (org-wide: for every recipient at once), and with it
+/// the account admins' actions about it (see `lifecycle`). Repeating the same transition
+/// changes nothing.
 pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<ApiItem, ItemError> {
+    let item = close(db, id, to, actor).await?;
+    super::lifecycle::settle_concerns(db, &item.org_id, id, to).await?;
+    Ok(item)
+}
+
+/// `set_status` of the action alone.
+pub(crate) async fn close(db: &Db, id: &str, to: Status, actor: &str) -> Result<ApiItem, ItemError> {
     let mut tx = db.begin_write().await?;
-    let row: Option<StatusRow> =
-        sqlx::query_as("SELECT org_id, category, status, audience_roles FROM items WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row: Option<StatusRow> = sqlx::query_as(&format!(
+        "SELECT org_id, category, {STATUS_COLUMN}, audience_roles FROM items WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let StatusRow {
         org_id,
         category,
@@ -109,12 +124,20 @@ pub async fn set_status(db: &Db, id: &str, to: Status, actor: &str) -> Result<Ap
     if status != Status::Open {
         return Err(ItemError::AlreadyClosed(status.as_str()));
     }
-    sqlx::query("UPDATE items SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(to.as_str())
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // Only from open: an expiry committed since the read above has settled the counts already.
+    let changed = sqlx::query(
+        "UPDATE items SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'open' AND expired_at IS NULL",
+    )
+    .bind(to.as_str())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
+        tx.rollback().await?;
+        let now = get(db, id).await?.ok_or(ItemError::NotFound)?;
+        return Err(ItemError::AlreadyClosed(now.status.as_str()));
+    }
     count_open(&mut tx, &org_id, &key, category, -1).await?;
     sqlx::query("UPDATE item_states SET item_open = 0 WHERE item_id = $1")
         .bind(id)

@@ -28,7 +28,7 @@ fn stamp_state(column: &str, on_conflict: &str) -> String {
     format!(
         "INSERT INTO item_states (user_id, item_id, {column}, category, audience_roles, due_at, item_open) \
          SELECT $1, i.id, $3, i.category, i.audience_roles, i.due_at, \
-           CAST(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
+           CAST(CASE WHEN i.status = 'open' AND i.expired_at IS NULL THEN 1 ELSE 0 END AS BIGINT) FROM items i WHERE i.id = $2 \
          ON CONFLICT (user_id, item_id) DO UPDATE SET {column} = {on_conflict}"
     )
 }

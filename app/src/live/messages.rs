@@ -10,6 +10,7 @@ use super::{Change, LiveMessage, LogEntry, LogKind, Removal};
 use crate::db::{Db, DbError, now_ms};
 use crate::items::audience::reaches;
 use crate::items::counts::untouched_facts;
+use crate::items::list::view_any;
 use crate::items::list::{VIEW_COLUMNS, ViewRow};
 use crate::items::tally::{ItemFacts, Tally};
 use crate::items::{Counts, ItemView, Reader, Status, counts, view};
@@ -146,19 +147,28 @@ pub async fn live_message(
             Some(item) if item.status == Status::Open && !item.archived => vec![Change::ItemAdded { item }],
             _ => vec![],
         },
-        LogKind::StatusChanged => match view(db, reader, &entry.subject).await? {
-            Some(item) if item.archived => vec![],
-            Some(item) => match item.status {
-                Status::Open => vec![Change::ItemChanged { item }],
-                Status::Completed => vec![Change::ItemRemoved {
-                    item_id: item.id,
-                    reason: Removal::Completed,
-                }],
-                Status::Cancelled => vec![Change::ItemRemoved {
-                    item_id: item.id,
-                    reason: Removal::Cancelled,
-                }],
-            },
+        LogKind::StatusChanged => match view_any(db, reader, &entry.subject).await? {
+            Some(item) => {
+                let removed = |reason| {
+                    vec![Change::ItemRemoved {
+                        item_id: item.id.clone(),
+                        reason,
+                    }]
+                };
+                match (item.status, item.archived) {
+                    // Expired leaves the Archived view too.
+                    (Status::Expired, _) => removed(Removal::Expired),
+                    (_, true) => vec![],
+                    (Status::Open, false) => vec![Change::ItemChanged { item }],
+                    (Status::Completed, false) => removed(Removal::Completed),
+                    (Status::Cancelled, false) => removed(Removal::Cancelled),
+                }
+            }
+            None => vec![],
+        },
+        // A changed text or due date, wherever the reader holds the item (archived too).
+        LogKind::Updated => match view(db, reader, &entry.subject).await? {
+            Some(item) => vec![Change::ItemChanged { item }],
             None => vec![],
         },
         LogKind::UserState => {
@@ -194,7 +204,7 @@ async fn role_changes(db: &Db, reader: &Reader, subject: &str) -> Result<Vec<Cha
     };
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT i.id FROM items i JOIN item_audience_roles ar ON ar.item_id = i.id \
-         WHERE i.org_id = $1 AND ar.role = $2 AND i.status = 'open' ORDER BY i.id",
+         WHERE i.org_id = $1 AND ar.role = $2 AND i.status = 'open' AND i.expired_at IS NULL ORDER BY i.id",
     )
     .bind(&reader.org_id)
     .bind(role)

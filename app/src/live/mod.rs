@@ -13,6 +13,8 @@ pub enum Removal {
     Completed,
     Cancelled,
     RoleRevoked,
+    /// Its producer's expiry passed.
+    Expired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,8 +126,10 @@ mod log {
     pub enum LogKind {
         /// A producer published an item.
         Published,
-        /// A producer completed or cancelled an action.
+        /// A producer completed or cancelled an action, or the item expired.
         StatusChanged,
+        /// A producer changed an item's text, due date or expiry.
+        Updated,
         /// A user read, archived or unarchived an item (only that user's stream cares).
         UserState,
         /// A user's roles changed (only that user's stream cares).
@@ -137,6 +141,7 @@ mod log {
             match self {
                 LogKind::Published => "published",
                 LogKind::StatusChanged => "status",
+                LogKind::Updated => "updated",
                 LogKind::UserState => "user_state",
                 LogKind::RolesChanged => "roles",
             }
@@ -146,6 +151,7 @@ mod log {
             Some(match s {
                 "published" => LogKind::Published,
                 "status" => LogKind::StatusChanged,
+                "updated" => LogKind::Updated,
                 "user_state" => LogKind::UserState,
                 "roles" => LogKind::RolesChanged,
                 _ => return None,
