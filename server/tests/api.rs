@@ -435,7 +435,7 @@ async fn the_openapi_document_describes_the_api(backend: Backend) {
     );
     assert_eq!(
         schemas["Status"]["enum"],
-        json!(["open", "completed", "cancelled"])
+        json!(["open", "completed", "cancelled", "expired"])
     );
     assert_eq!(payload["org_id"]["minLength"], json!(1));
     assert_eq!(payload["org_id"]["maxLength"], json!(MAX_ORG_ID_CHARS));
