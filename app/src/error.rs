@@ -48,6 +48,8 @@ impl From<crate::db::DbError> for AppError {
 pub enum Refusal {
     #[error("A mandatory action cannot be archived.")]
     MandatoryNotArchivable,
+    #[error("A mandatory action cannot be snoozed.")]
+    MandatoryNotSnoozable,
     #[error("Only actions can be completed or cancelled.")]
     NotAnAction,
     #[error("The action is already closed.")]

@@ -31,6 +31,8 @@ contract!(
     a_revised_item_changes_for_every_reader,
     expired_items_leave_every_view,
     admins_hear_once_of_unreachable_and_overdue_mandatory_actions,
+    readers_search_their_own_language_and_act_on_whole_lists,
+    snoozed_items_leave_every_view_and_come_back,
 );
 
 async fn member(db: &Db, org: &str, email: &str, roles: &[&str]) -> (User, Reader) {
@@ -712,6 +714,56 @@ async fn browser_rules_agree(db: &Db, r: &Reader, moment: &str) {
             }
         }
     }
+    // Unread only, and searches, for a reader of each language: the query gives what the
+    // rules and the search's own matching give for the text that reader is shown.
+    for language in ["en", "nl"] {
+        let r = Reader {
+            language: language.into(),
+            ..r.clone()
+        };
+        let mut shown = Vec::new();
+        for archived in [false, true] {
+            let every = ItemFilter {
+                archived,
+                include_closed: true,
+                ..Default::default()
+            };
+            shown.extend(listed_items(db, &r, &every).await);
+        }
+        let searches = [
+            None,
+            Some("item 1"),
+            Some("ITEM 2"),
+            Some("nl"),
+            Some("tem"),
+            Some(" "),
+        ];
+        for kind in [None, Some(Kind::Notification)] {
+            for unread in [false, true] {
+                for search in searches {
+                    let filter = ItemFilter {
+                        kind,
+                        unread,
+                        search: search.map(str::to_string),
+                        ..Default::default()
+                    };
+                    let mut picked: Vec<&items::ItemView> = shown
+                        .iter()
+                        .filter(|i| filter.admits(i))
+                        .filter(|i| search.is_none_or(|q| items::search::matches(q, &i.title, &i.body)))
+                        .collect();
+                    picked.sort_by(|a, b| filter.order_of(a, b));
+                    let picked: Vec<String> = picked.into_iter().map(|i| i.id.to_string()).collect();
+                    assert_eq!(
+                        picked,
+                        listed(db, &r, &filter).await,
+                        "search and unread for {} in {language} {moment} ({filter:?})",
+                        r.user_id
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Random audiences, states and closings: the totals kept per role key, the per-user
@@ -1299,4 +1351,276 @@ async fn admins_hear_once_of_unreachable_and_overdue_mandatory_actions(db: &Db) 
         titles().await,
         ["Nobody can receive “Bounced”", "Overdue and not done: “Bounced”"]
     );
+}
+
+/// A payload with its title (and body) in English and Dutch.
+fn texts(category: &str, en: (&str, &str), nl: (&str, &str)) -> ItemPayload {
+    let mut p = payload("contoso", category, &["billing_admin"], en.0);
+    p.title = [
+        ("en".to_string(), en.0.to_string()),
+        ("nl".to_string(), nl.0.to_string()),
+    ]
+    .into();
+    p.body = [
+        ("en".to_string(), en.1.to_string()),
+        ("nl".to_string(), nl.1.to_string()),
+    ]
+    .into();
+    p
+}
+
+async fn readers_search_their_own_language_and_act_on_whole_lists(db: &Db) {
+    let (_, en) = member(db, "contoso", "en@contoso.test", &["billing_admin"]).await;
+    let (_, nl) = member(db, "contoso", "nl@contoso.test", &["billing_admin"]).await;
+    let nl = Reader {
+        language: "nl-BE".into(),
+        ..nl
+    };
+    let roles = vec![orgs::Role::from("billing_admin")];
+    let report = publish(
+        db,
+        texts(
+            "transactional",
+            ("Quarterly report ready", "See the figures"),
+            ("Kwartaalrapport klaar", "Bekijk de cijfers"),
+        ),
+    )
+    .await;
+    let webinar = publish(
+        db,
+        texts(
+            "promotional",
+            ("Webinar on Réunion pricing", ""),
+            ("Webinar over prijzen", "Op Réunion"),
+        ),
+    )
+    .await;
+    let listing = publish(
+        db,
+        texts(
+            "recommended",
+            ("Update your listing", ""),
+            ("Werk je vermelding bij", ""),
+        ),
+    )
+    .await;
+    let terms = publish(
+        db,
+        texts(
+            "mandatory",
+            ("Accept the quarterly terms", ""),
+            ("Accepteer de voorwaarden", ""),
+        ),
+    )
+    .await;
+    let found = |r: &Reader, query: &str, kind: Option<Kind>| {
+        let filter = ItemFilter {
+            kind,
+            search: Some(query.to_string()),
+            ..Default::default()
+        };
+        let (db, r) = (db.clone(), r.clone());
+        async move {
+            let mut ids = listed(&db, &r, &filter).await;
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    // Word starts, any case, without accents, every term; in the reader's own language.
+    assert_eq!(
+        found(&en, "quart", None).await,
+        sorted(vec![report.clone(), terms.clone()])
+    );
+    assert_eq!(found(&en, "QUARTERLY rep", None).await, vec![report.clone()]);
+    assert_eq!(found(&en, "reunion", None).await, vec![webinar.clone()]);
+    assert_eq!(found(&en, "réu PRIC", None).await, vec![webinar.clone()]);
+    assert!(found(&en, "eunion", None).await.is_empty(), "word starts only");
+    assert!(
+        found(&en, "kwartaal", None).await.is_empty(),
+        "not another language's text"
+    );
+    assert_eq!(found(&nl, "kwartaal", None).await, vec![report.clone()]);
+    assert_eq!(found(&nl, "reunion", None).await, vec![webinar.clone()]);
+    assert!(found(&nl, "quarterly", None).await.is_empty());
+    assert_eq!(found(&en, "quart", Some(Kind::Action)).await, vec![terms.clone()]);
+    assert_eq!(found(&en, "%", None).await.len(), 4, "no terms: no search");
+
+    // A revision changes what finds it; items from before search get their words later.
+    let change = ValidUpdate {
+        title: english("Annual summary ready"),
+        ..Default::default()
+    };
+    items::update(db, &report, &change, "producer").await.unwrap();
+    assert_eq!(found(&en, "annual", None).await, vec![report.clone()]);
+    assert_eq!(found(&en, "quart", None).await, vec![terms.clone()]);
+    sqlx::query("UPDATE items SET search_words = NULL WHERE id = $1")
+        .bind(&webinar)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(found(&en, "reunion", None).await.is_empty());
+    assert_eq!(items::lifecycle::index_for_search(db).await.unwrap(), 1);
+    assert_eq!(items::lifecycle::index_for_search(db).await.unwrap(), 0);
+    assert_eq!(found(&en, "reunion", None).await, vec![webinar.clone()]);
+
+    // Unread only; "Mark all read" of a searched list marks only what it lists.
+    items::apply(db, &en, &report, UserAction::Read).await.unwrap();
+    let unread_notes = ItemFilter {
+        kind: Some(Kind::Notification),
+        unread: true,
+        ..Default::default()
+    };
+    assert_eq!(listed(db, &en, &unread_notes).await, vec![webinar.clone()]);
+    let start = live::latest_id(db, "contoso").await.unwrap();
+    let searched = ItemFilter {
+        kind: Some(Kind::Notification),
+        search: Some("webinar".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        items::apply_to_list(db, &nl, &roles, &searched, UserAction::Read)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        items::apply_to_list(db, &nl, &roles, &searched, UserAction::Read)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to mark"
+    );
+    assert!(items::view(db, &nl, &webinar).await.unwrap().unwrap().read);
+    assert!(!items::view(db, &nl, &report).await.unwrap().unwrap().read);
+    assert_eq!(
+        listed(db, &en, &unread_notes).await,
+        vec![webinar.clone()],
+        "others' state stays"
+    );
+
+    // "Archive all" never takes a mandatory action.
+    let actions = ItemFilter {
+        kind: Some(Kind::Action),
+        ..Default::default()
+    };
+    assert_eq!(
+        items::apply_to_list(db, &nl, &roles, &actions, UserAction::Archive)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(listed(db, &nl, &actions).await, vec![terms.clone()]);
+    assert!(matches!(
+        items::apply_to_list(db, &nl, &roles, &actions, UserAction::Unarchive).await,
+        Err(ItemError::Invalid(_))
+    ));
+    // Each change reaches the reader's other pages, and only theirs.
+    let entries = live::entries_after(db, "contoso", &nl.user_id, start, 100)
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = entries.iter().map(|e| e.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [format!("read:{webinar}"), format!("archived:{listing}")]
+    );
+    assert!(
+        live::entries_after(db, "contoso", &en.user_id, start, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let counts = items::counts(db, &nl).await.unwrap();
+    assert_eq!((counts.pending_actions, counts.unread_notifications), (1, 1));
+}
+
+async fn snoozed_items_leave_every_view_and_come_back(db: &Db) {
+    let (_, a) = member(db, "contoso", "a@contoso.test", &["billing_admin"]).await;
+    let (_, b) = member(db, "contoso", "b@contoso.test", &["billing_admin"]).await;
+    let must = publish(db, payload("contoso", "mandatory", &["billing_admin"], "Must")).await;
+    let may = publish(db, payload("contoso", "recommended", &["billing_admin"], "May")).await;
+    let promo = publish(db, payload("contoso", "promotional", &["billing_admin"], "Promo")).await;
+    let now = now_ms();
+    let hour = 60 * 60 * 1000;
+    let snooze = |until| UserAction::Snooze { until };
+    assert!(matches!(
+        items::apply(db, &a, &must, snooze(now + hour)).await,
+        Err(ItemError::MandatoryCannotBeSnoozed)
+    ));
+    for until in [now - 1, now + 400 * DAY_MS] {
+        assert!(matches!(
+            items::apply(db, &a, &may, snooze(until)).await,
+            Err(ItemError::Invalid(e)) if e.field == "until"
+        ));
+    }
+    let before = items::counts(db, &a).await.unwrap();
+    let snoozed = items::apply(db, &a, &may, snooze(now + hour)).await.unwrap();
+    assert!(snoozed.archived);
+    assert_eq!(snoozed.snoozed_until, Some(now + hour));
+    assert_eq!(
+        listed(db, &a, &ItemFilter::default()).await,
+        sorted_newest(&[&must, &promo])
+    );
+    let archived = ItemFilter {
+        archived: true,
+        ..Default::default()
+    };
+    assert_eq!(listed(db, &a, &archived).await, vec![may.clone()]);
+    let during = items::counts(db, &a).await.unwrap();
+    assert_eq!(during.pending_actions, before.pending_actions - 1);
+    assert_eq!(during.recommended, before.recommended - 1);
+    assert_eq!(
+        listed(db, &b, &ItemFilter::default()).await.len(),
+        3,
+        "snoozed for one reader only"
+    );
+
+    let start = live::latest_id(db, "contoso").await.unwrap();
+    assert_eq!(
+        items::lifecycle::wake_snoozed(db, now + hour - 1).await.unwrap(),
+        0
+    );
+    assert_eq!(items::lifecycle::wake_snoozed(db, now + hour).await.unwrap(), 1);
+    assert_eq!(
+        items::lifecycle::wake_snoozed(db, now + hour).await.unwrap(),
+        0,
+        "once"
+    );
+    let back = items::view(db, &a, &may).await.unwrap().unwrap();
+    assert!(!back.archived && back.snoozed_until.is_none());
+    assert_eq!(items::counts(db, &a).await.unwrap(), before);
+    let entries = live::entries_after(db, "contoso", &a.user_id, start, 100)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let msg = live::live_message(db, &a, &entries[0]).await.unwrap().unwrap();
+    assert!(
+        matches!(&msg.changes[..], [Change::ItemAdded { item }] if item.id.as_str() == may),
+        "back in the open pages: {:?}",
+        msg.changes
+    );
+
+    // Archiving or unarchiving a snoozed item ends its snooze: nothing comes back later.
+    items::apply(db, &a, &promo, snooze(now + hour)).await.unwrap();
+    let kept = items::apply(db, &a, &promo, UserAction::Archive).await.unwrap();
+    assert!(kept.archived && kept.snoozed_until.is_none());
+    items::apply(db, &a, &may, snooze(now + hour)).await.unwrap();
+    let early = items::apply(db, &a, &may, UserAction::Unarchive).await.unwrap();
+    assert!(!early.archived && early.snoozed_until.is_none());
+    assert_eq!(
+        items::lifecycle::wake_snoozed(db, now + 2 * hour).await.unwrap(),
+        0
+    );
+    assert!(items::view(db, &a, &promo).await.unwrap().unwrap().archived);
+}
+
+/// Ids in the order a newest-first list gives them (ids follow publication order).
+fn sorted_newest(ids: &[&String]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    ids.sort();
+    ids.reverse();
+    ids
 }

@@ -225,7 +225,7 @@ impl From<ItemError> for ApiError {
             ItemError::NotFound => ApiError::not_found(),
             ItemError::NotAnAction => ApiError::new(StatusCode::CONFLICT, "not_an_action", err.to_string()),
             ItemError::AlreadyClosed(_) => ApiError::new(StatusCode::CONFLICT, "conflict", err.to_string()),
-            ItemError::MandatoryCannotBeArchived => {
+            ItemError::MandatoryCannotBeArchived | ItemError::MandatoryCannotBeSnoozed => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", err.to_string())
             }
             ItemError::Db(e) => e.into(),

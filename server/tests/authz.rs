@@ -177,9 +177,30 @@ fn matrix() -> Vec<Row> {
         ),
         row(
             "POST",
+            "/api/items_mark_all_read",
+            "/api/items_mark_all_read",
+            Some((FORM, "kind=notification&search=nothing-matches-this")),
+            ANY_USER,
+        ),
+        row(
+            "POST",
+            "/api/items_archive_all",
+            "/api/items_archive_all",
+            Some((FORM, "kind=notification&search=nothing-matches-this")),
+            ANY_USER,
+        ),
+        row(
+            "POST",
             "/api/items_archive_selected",
             "/api/items_archive_selected",
             Some((FORM, "item_ids%5B%5D={item}")),
+            ITEM_HOLDER,
+        ),
+        row(
+            "POST",
+            "/api/items_snooze",
+            "/api/items_snooze",
+            Some((FORM, "item_id={item}&minutes=60")),
             ITEM_HOLDER,
         ),
         row(

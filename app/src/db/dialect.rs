@@ -93,6 +93,24 @@ impl Backend {
             },
         }
     }
+
+    /// The text under the key bound as `param` in a JSON object stored as text in `column`,
+    /// or NULL when it has none. Bind the key through `json_key`.
+    pub fn json_text(self, column: &str, param: &str) -> String {
+        match self {
+            Backend::Postgres => format!("(CAST({column} AS jsonb) ->> CAST({param} AS TEXT))"),
+            Backend::Sqlite => format!("json_extract({column}, {param})"),
+        }
+    }
+
+    /// A key of a JSON object as `json_text` takes it bound: the key itself on PostgreSQL, a
+    /// JSON path on SQLite. The key must not hold a double quote.
+    pub fn json_key(self, key: &str) -> String {
+        match self {
+            Backend::Postgres => key.to_string(),
+            Backend::Sqlite => format!("$.\"{key}\""),
+        }
+    }
 }
 
 /// The statement of `Backend::append_live_events` and what to bind first.

@@ -17,6 +17,8 @@ pub enum ItemError {
     AlreadyClosed(&'static str),
     #[error("a mandatory action cannot be archived")]
     MandatoryCannotBeArchived,
+    #[error("a mandatory action cannot be snoozed")]
+    MandatoryCannotBeSnoozed,
     #[error(transparent)]
     Db(#[from] DbError),
 }

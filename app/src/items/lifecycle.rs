@@ -19,6 +19,94 @@ use crate::orgs::Role;
 /// Items each step handles per pass; the loop goes on at once while there are more.
 pub const BATCH: i64 = 100;
 
+/// An item stored before search existed (migration 0014), with its text.
+#[derive(sqlx::FromRow)]
+struct UnindexedRow {
+    id: String,
+    title: String,
+    body: String,
+}
+
+/// Gives items stored before search existed the words a search finds them by, a batch per
+/// pass. Returns how many it indexed.
+pub async fn index_for_search(db: &Db) -> Result<usize, DbError> {
+    // Answered from the partial index items_awaiting_search_words.
+    let rows: Vec<UnindexedRow> =
+        sqlx::query_as("SELECT id, title, body FROM items WHERE search_words IS NULL ORDER BY id LIMIT $1")
+            .bind(BATCH)
+            .fetch_all(db.pool())
+            .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin_write().await?;
+    for row in &rows {
+        let words = super::search::stored_words(&parse_text(&row.title), &parse_text(&row.body));
+        // A revision since the read above wrote the words of its own text: those stay.
+        sqlx::query("UPDATE items SET search_words = $1 WHERE id = $2 AND search_words IS NULL")
+            .bind(words)
+            .bind(&row.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// A reader's snoozed item whose snooze is over.
+#[derive(sqlx::FromRow)]
+struct WakingRow {
+    user_id: String,
+    item_id: String,
+    org_id: String,
+}
+
+/// Brings back the snoozed items whose time has come (as of `now`): no longer archived for
+/// their reader, and back in that reader's open pages (a live `ItemAdded`). Returns how many.
+pub async fn wake_snoozed(db: &Db, now: i64) -> Result<usize, DbError> {
+    // Answered from the partial index item_states_snoozed.
+    let rows: Vec<WakingRow> = sqlx::query_as(
+        "SELECT s.user_id, s.item_id, i.org_id FROM item_states s JOIN items i ON i.id = s.item_id \
+         WHERE s.snoozed_until IS NOT NULL AND s.snoozed_until <= $1 ORDER BY s.snoozed_until LIMIT $2",
+    )
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(db.pool())
+    .await?;
+    let mut woken = 0;
+    for row in rows {
+        let mut tx = db.begin_write().await?;
+        // Guarded: an unarchive, archive or new snooze since the read above stands.
+        let done = sqlx::query(
+            "UPDATE item_states SET archived_at = NULL, snoozed_until = NULL \
+             WHERE user_id = $1 AND item_id = $2 AND snoozed_until IS NOT NULL AND snoozed_until <= $3",
+        )
+        .bind(&row.user_id)
+        .bind(&row.item_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            continue;
+        }
+        let subject = format!("unarchived:{}", row.item_id);
+        live::append(
+            &mut tx,
+            db,
+            &row.org_id,
+            Some(&row.user_id),
+            LogKind::UserState,
+            &subject,
+        )
+        .await?;
+        tx.commit().await?;
+        db.announce_change(&row.org_id);
+        woken += 1;
+    }
+    Ok(woken)
+}
+
 /// An item whose expiry has come.
 #[derive(sqlx::FromRow)]
 struct DueRow {
@@ -314,6 +402,8 @@ pub(crate) async fn settle_concerns(
 /// What one pass of the lifecycle did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pass {
+    pub indexed: usize,
+    pub woken: usize,
     pub expired: usize,
     pub reach_checked: usize,
     pub alerted: usize,
@@ -324,17 +414,26 @@ impl Pass {
     /// Whether a step had a full batch, so more may be waiting.
     fn full(&self) -> bool {
         let batch = BATCH as usize;
-        self.expired >= batch || self.reach_checked >= batch || self.escalated >= batch
+        self.indexed >= batch
+            || self.woken >= batch
+            || self.expired >= batch
+            || self.reach_checked >= batch
+            || self.escalated >= batch
     }
 }
 
-/// One pass at time `now`: retire what expired, then check the reach of new mandatory actions,
+/// One pass at time `now`: index old items for search, bring back snoozed items, retire what
+/// expired, then check the reach of new mandatory actions,
 /// then escalate overdue ones.
 pub async fn run_once(db: &Db, now: i64) -> Result<Pass, ItemError> {
+    let indexed = index_for_search(db).await?;
+    let woken = wake_snoozed(db, now).await?;
     let expired = expire_due(db, now).await?;
     let (reach_checked, alerted) = check_reach(db, now).await?;
     let escalated = escalate_overdue(db, now).await?;
     Ok(Pass {
+        indexed,
+        woken,
         expired,
         reach_checked,
         alerted,

@@ -49,6 +49,7 @@ pub(crate) struct ViewRow {
     pub(crate) created_at: i64,
     pub(crate) read_at: Option<i64>,
     pub(crate) archived_at: Option<i64>,
+    pub(crate) snoozed_until: Option<i64>,
     pub(crate) sort_key: i64,
 }
 
@@ -68,6 +69,7 @@ impl ViewRow {
             created_at: self.created_at,
             read: self.read_at.is_some(),
             archived: self.archived_at.is_some(),
+            snoozed_until: self.snoozed_until,
         }
     }
 }
@@ -78,7 +80,7 @@ const NO_DUE_DATE: i64 = 9_000_000_000_000_000;
 /// An expired item shows as `expired`, whatever its producer made of it before.
 pub(crate) const VIEW_COLUMNS: &str = "i.id, i.category, i.workspace, i.title, i.body, i.link, i.due_at, \
      CASE WHEN i.expired_at IS NULL THEN i.status ELSE 'expired' END AS status, i.created_at, \
-     s.read_at, s.archived_at";
+     s.read_at, s.archived_at, s.snoozed_until";
 
 fn encode_cursor(order: Order, key: i64, id: &str) -> String {
     let tag = if order == Order::Newest { 'n' } else { 'd' };
@@ -159,6 +161,30 @@ pub async fn list_for(
     if let Some(workspace) = &filter.workspace {
         let p = param(&mut binds, Value::from(workspace.clone()));
         sql.push_str(&format!(" AND i.workspace = {p}"));
+    }
+    if filter.unread {
+        sql.push_str(" AND s.read_at IS NULL");
+    }
+    let terms = filter
+        .search_text()
+        .map(super::search::query_terms)
+        .unwrap_or_default();
+    if !terms.is_empty() {
+        // The words of the text this reader is shown (see `search`).
+        let backend = db.backend();
+        let lookups: Vec<String> = super::search::lookup_keys(&reader.language)
+            .iter()
+            .map(|key| {
+                let p = param(&mut binds, Value::from(backend.json_key(key)));
+                backend.json_text("i.search_words", &p)
+            })
+            .collect();
+        let words = format!("COALESCE({})", lookups.join(", "));
+        for term in terms {
+            // Terms are letters and digits only: nothing in them is a LIKE wildcard.
+            let p = param(&mut binds, Value::from(format!("% {term}%")));
+            sql.push_str(&format!(" AND {words} LIKE {p}"));
+        }
     }
     if let Some(cursor) = &filter.cursor {
         let (key, id) = decode_cursor(filter.order, cursor).ok_or_else(|| FieldError {

@@ -32,6 +32,8 @@ mod report;
 #[cfg(feature = "ssr")]
 mod revise;
 #[cfg(feature = "ssr")]
+pub mod search;
+#[cfg(feature = "ssr")]
 mod status;
 #[cfg(feature = "ssr")]
 pub mod tally;
@@ -247,6 +249,8 @@ pub struct ItemView {
     pub created_at: i64,
     pub read: bool,
     pub archived: bool,
+    /// Until when the reader snoozed it (it is archived for them until then).
+    pub snoozed_until: Option<i64>,
 }
 
 impl ItemView {
@@ -341,13 +345,25 @@ pub struct ItemFilter {
     pub cursor: Option<String>,
     /// Page size, 1..=100 (default 50).
     pub limit: Option<u32>,
+    /// Only items whose text, in the reader's language, has a word starting with each term
+    /// (`search`).
+    pub search: Option<String>,
+    /// Only items the reader has not read.
+    pub unread: bool,
 }
 
 impl ItemFilter {
-    /// Whether an item belongs in a list with this filter (its cursor and limit aside): the
-    /// same conditions as the list's query in `list::list_for`.
+    /// The search, if it has anything to look for.
+    pub fn search_text(&self) -> Option<&str> {
+        self.search.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// Whether an item belongs in a list with this filter (its cursor, limit and search
+    /// aside): the same conditions as the list's query in `list::list_for`. Whether it matches
+    /// a search only the server tells (see `live::follow`).
     pub fn admits(&self, item: &ItemView) -> bool {
         item.archived == self.archived
+            && !(self.unread && item.read)
             && item.status != Status::Expired
             && (self.include_closed || item.status == Status::Open)
             && self.kind.is_none_or(|k| item.kind == k)
@@ -394,6 +410,7 @@ mod tests {
             created_at: NOW,
             read: false,
             archived: false,
+            snoozed_until: None,
         }
     }
 

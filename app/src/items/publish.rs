@@ -383,8 +383,8 @@ fn item_rows<'q>(accepted: &'q [Accepted<'q>], now: i64) -> Vec<Insert<'q>> {
     let mut items = Insert::new(
         "INSERT INTO items (id, org_id, kind, category, workspace, title, body, link, due_at, status, \
          idempotency_key, payload_hash, api_key_id, created_at, updated_at, audience_roles, \
-         next_reminder_at, expires_at)",
-        18,
+         next_reminder_at, expires_at, search_words)",
+        19,
     );
     let mut roles = Insert::new("INSERT INTO item_audience_roles (item_id, role)", 2);
     let mut users = Insert::new("INSERT INTO item_audience_users (item_id, user_id)", 2);
@@ -413,6 +413,7 @@ fn item_rows<'q>(accepted: &'q [Accepted<'q>], now: i64) -> Vec<Insert<'q>> {
             }
             .into(),
             item.expires_at.into(),
+            super::search::stored_words(&item.title, &item.body).into(),
         ]);
         for role in &item.roles {
             roles.row([a.id.as_str().into(), role.as_str().into()]);

@@ -17,6 +17,8 @@ struct RevisedRow {
     category: String,
     status: String,
     due_at: Option<i64>,
+    title: String,
+    body: String,
 }
 
 /// Changes an open item's text, due date or expiry, for every recipient at once: open lists
@@ -29,7 +31,7 @@ struct RevisedRow {
 pub async fn update(db: &Db, id: &str, change: &ValidUpdate, actor: &str) -> Result<ApiItem, ItemError> {
     let mut tx = db.begin_write().await?;
     let row: Option<RevisedRow> = sqlx::query_as(&format!(
-        "SELECT org_id, category, {STATUS_COLUMN}, due_at FROM items WHERE id = $1"
+        "SELECT org_id, category, {STATUS_COLUMN}, due_at, title, body FROM items WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -54,11 +56,25 @@ pub async fn update(db: &Db, id: &str, change: &ValidUpdate, actor: &str) -> Res
         Some(at) => (1_i64, at),
         None => (0, None),
     };
+    // The words a search finds it by, when its text changes (this write transaction holds
+    // the row, so the text read above is the text changed).
+    let search_words = (change.title.is_some() || change.body.is_some()).then(|| {
+        let title = change
+            .title
+            .clone()
+            .unwrap_or_else(|| super::status::parse_text(&row.title));
+        let body = change
+            .body
+            .clone()
+            .unwrap_or_else(|| super::status::parse_text(&row.body));
+        super::search::stored_words(&title, &body)
+    });
     // Guarded on open: an expiry or status change committed since the read above wins.
     let changed = sqlx::query(
         "UPDATE items SET title = COALESCE($1, title), body = COALESCE($2, body), \
            due_at = COALESCE($3, due_at), \
-           expires_at = CASE WHEN $4 = 1 THEN $5 ELSE expires_at END, updated_at = $6 \
+           expires_at = CASE WHEN $4 = 1 THEN $5 ELSE expires_at END, updated_at = $6, \
+           search_words = COALESCE($8, search_words) \
          WHERE id = $7 AND status = 'open' AND expired_at IS NULL",
     )
     .bind(text(&change.title))
@@ -68,6 +84,7 @@ pub async fn update(db: &Db, id: &str, change: &ValidUpdate, actor: &str) -> Res
     .bind(expires_at)
     .bind(now)
     .bind(id)
+    .bind(search_words)
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() == 0 {

@@ -16,6 +16,7 @@ impl From<super::ItemError> for AppError {
         match err {
             ItemError::NotFound => AppError::NotFound,
             ItemError::MandatoryCannotBeArchived => Refusal::MandatoryNotArchivable.into(),
+            ItemError::MandatoryCannotBeSnoozed => Refusal::MandatoryNotSnoozable.into(),
             ItemError::NotAnAction => Refusal::NotAnAction.into(),
             ItemError::AlreadyClosed(_) => Refusal::AlreadyClosed.into(),
             // The UI sends no item payloads and reuses no idempotency keys: only a crafted
@@ -101,6 +102,32 @@ pub async fn unarchive_item(item_id: super::ItemId) -> Result<ItemView, AppError
     Ok(item)
 }
 
+/// The snooze lengths the UI offers, in minutes.
+pub const SNOOZE_CHOICES: [u32; 4] = [60, 4 * 60, 24 * 60, 7 * 24 * 60];
+
+/// Snoozes an item for `minutes` (a form's choice), or until `until` (ms since the epoch):
+/// it leaves the bell, the lists and the counts, and comes back then, live.
+#[server(endpoint = "items_snooze")]
+pub async fn snooze_item(
+    item_id: super::ItemId,
+    minutes: Option<u32>,
+    until: Option<i64>,
+) -> Result<ItemView, AppError> {
+    let until = match (minutes, until) {
+        (_, Some(until)) => until,
+        (Some(minutes), None) => crate::db::now_ms().saturating_add(i64::from(minutes) * 60_000),
+        (None, None) => {
+            return Err(Refusal::NotUnderstood {
+                detail: "say for how many minutes, or until when".into(),
+            }
+            .into());
+        }
+    };
+    let item = apply(item_id, super::UserAction::Snooze { until }).await?;
+    back_to_the_list();
+    Ok(item)
+}
+
 /// Where a list's live region and a browser's way back to it are anchored.
 pub const ITEM_LIST: &str = "item-list";
 
@@ -173,6 +200,62 @@ pub async fn archive_selected(item_ids: Option<Vec<super::ItemId>>) -> Result<()
         }
         .into()),
     }
+}
+
+/// The list a "Mark all read" or "Archive all" acts on, from the list's filter fields as its
+/// form posts them (the Archived view is never one).
+#[cfg(feature = "ssr")]
+fn whole_list(
+    kind: Option<super::Kind>,
+    workspace: Option<String>,
+    category: Option<super::Category>,
+    search: Option<String>,
+    unread: Option<bool>,
+) -> ItemFilter {
+    ItemFilter {
+        kind,
+        workspace: workspace.filter(|w| !w.is_empty()),
+        category,
+        search: search.filter(|s| !s.trim().is_empty()),
+        unread: unread.unwrap_or(false),
+        ..Default::default()
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn apply_to_list(filter: ItemFilter, action: super::UserAction) -> Result<usize, AppError> {
+    let (state, reader, roles) = crate::auth::session::require_reader()?;
+    let changed = super::apply_to_list(&state.db, &reader, &roles, &filter, action).await?;
+    back_to_the_list();
+    Ok(changed)
+}
+
+/// Marks read every unread item of the list the user is looking at (its filters, its search),
+/// up to `MAX_BULK` at a time. Answers how many it marked.
+#[server(endpoint = "items_mark_all_read")]
+pub async fn mark_all_read(
+    kind: Option<super::Kind>,
+    workspace: Option<String>,
+    category: Option<super::Category>,
+    search: Option<String>,
+    unread: Option<bool>,
+) -> Result<usize, AppError> {
+    let filter = whole_list(kind, workspace, category, search, unread);
+    apply_to_list(filter, super::UserAction::Read).await
+}
+
+/// Archives every item of the list the user is looking at that may be archived (never a
+/// mandatory action), up to `MAX_BULK` at a time. Answers how many it archived.
+#[server(endpoint = "items_archive_all")]
+pub async fn archive_all(
+    kind: Option<super::Kind>,
+    workspace: Option<String>,
+    category: Option<super::Category>,
+    search: Option<String>,
+    unread: Option<bool>,
+) -> Result<usize, AppError> {
+    let filter = whole_list(kind, workspace, category, search, unread);
+    apply_to_list(filter, super::UserAction::Archive).await
 }
 
 /// What the bell's pane shows: pending actions in bell order and the latest unread notifications.

@@ -78,6 +78,11 @@ pub fn follow(items: &mut Vec<ItemView>, more: bool, filter: &ItemFilter, change
                 Followed::Changed
             }
         }
+        // Whether an item matches a search takes the server's folding of its text: the list
+        // asks again (only a reader who is searching pays for that).
+        Change::ItemAdded { .. } | Change::ItemChanged { .. } if filter.search_text().is_some() => {
+            Followed::Refetch
+        }
         Change::ItemAdded { item } | Change::ItemChanged { item } => {
             let had = items.iter().position(|i| i.id == item.id);
             if let Some(at) = had {
@@ -442,6 +447,7 @@ mod follow_tests {
             created_at,
             read: false,
             archived: false,
+            snoozed_until: None,
         }
     }
 

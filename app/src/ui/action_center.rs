@@ -13,12 +13,14 @@ use server_fn::ServerFn;
 
 use super::item::{BULK_ARCHIVE_FORM, CardControls, ItemCard, category_name, workspace_label};
 use super::query_string;
+use super::shortcuts::{SEARCH_FIELD, Shortcuts};
 use super::store::ItemStore;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::items::{
-    ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemId, ItemView, Kind, MarkRead, OVERVIEW_ITEMS,
-    Order, UnarchiveItem, get_overview, list_items, workspaces,
+    ArchiveAll, ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemId, ItemPage, ItemView, Kind,
+    MarkAllRead, MarkRead, OVERVIEW_ITEMS, Order, SnoozeItem, UnarchiveItem, get_overview, list_items,
+    workspaces,
 };
 use crate::live::{Change, Followed, Removal};
 
@@ -203,6 +205,8 @@ pub struct ListActions {
     pub selected: RwSignal<BTreeSet<ItemId>>,
     /// Why the last action was refused.
     pub refusal: RwSignal<Option<String>>,
+    /// What the last action on the whole list did ("Items archived: 3").
+    pub done: RwSignal<Option<String>>,
 }
 
 impl ListActions {
@@ -287,6 +291,87 @@ impl ListActions {
         });
     }
 
+    /// Snoozes the item whose id the form posted for `minutes` (`item`: the card's, as for
+    /// `archive`): out of the list at once, back in it live when the snooze ends.
+    pub fn snooze(self, item_id: ItemId, item: ItemView, minutes: u32) {
+        let i18n = self.i18n;
+        self.refusal.set(None);
+        self.selected.update(|s| {
+            s.remove(&item_id);
+        });
+        let shown = item.id == item_id;
+        if shown {
+            self.store.apply_local(&[Change::ItemRemoved {
+                item_id: item.id.clone(),
+                reason: Removal::Archived,
+            }]);
+        }
+        leptos::task::spawn_local(async move {
+            if let Err(e) = crate::items::snooze_item(item_id, Some(minutes), None).await {
+                if shown {
+                    self.store.apply_local(&[Change::ItemAdded { item }]);
+                }
+                self.refusal.set(Some(format!(
+                    "{} {}",
+                    tu_string!(i18n, snooze_failed),
+                    super::error_text(i18n, &e)
+                )));
+            }
+        });
+    }
+
+    /// Marks read, or archives, every item of the list as `filter` selects it (the server
+    /// finds them; `shown` are the ones on the page, changed at once). Says how many changed.
+    pub fn whole_list(self, filter: ItemFilter, shown: Vec<ItemView>, archive: bool) {
+        let i18n = self.i18n;
+        self.refusal.set(None);
+        self.done.set(None);
+        self.selected.set(BTreeSet::new());
+        let changes: Vec<Change> = shown
+            .into_iter()
+            .filter_map(|item| match archive {
+                true => item.can_be_archived().then_some(Change::ItemRemoved {
+                    item_id: item.id,
+                    reason: Removal::Archived,
+                }),
+                false => (!item.read).then_some(Change::ItemChanged {
+                    item: ItemView { read: true, ..item },
+                }),
+            })
+            .collect();
+        self.store.apply_local(&changes);
+        leptos::task::spawn_local(async move {
+            let (kind, workspace, category, search) =
+                (filter.kind, filter.workspace, filter.category, filter.search);
+            let unread = Some(filter.unread);
+            let answer = match archive {
+                true => crate::items::archive_all(kind, workspace, category, search, unread).await,
+                false => crate::items::mark_all_read(kind, workspace, category, search, unread).await,
+            };
+            match answer {
+                Ok(count) => {
+                    let template = match archive {
+                        true => tu_string!(i18n, archived_count),
+                        false => tu_string!(i18n, marked_read_count),
+                    };
+                    self.done
+                        .set(Some(super::fill(template, &[("count", &count.to_string())])));
+                }
+                Err(e) => {
+                    // Nothing or some of it was done: the lists as the server has them.
+                    self.store.refetch_all();
+                    let prefix = match archive {
+                        true => tu_string!(i18n, archive_failed),
+                        false => "",
+                    };
+                    let reason = super::error_text(i18n, &e);
+                    self.refusal
+                        .set(Some(format!("{prefix} {reason}").trim().to_string()));
+                }
+            }
+        });
+    }
+
     /// Marks the item whose id the form posted read (`item`: the card's, as for `archive`).
     pub fn mark_read(self, item_id: ItemId, item: ItemView) {
         let i18n = self.i18n;
@@ -323,6 +408,8 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
             let category = q.get("category").and_then(|c| Category::parse(&c));
             ItemFilter {
                 cursor: q.get("cursor").filter(|c| !c.is_empty()),
+                search: q.get("q").filter(|s| !s.trim().is_empty()),
+                unread: q.get("unread").is_some_and(|u| u == "1"),
                 ..kind.filter(workspace, category)
             }
         })
@@ -340,6 +427,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
         i18n,
         selected: RwSignal::new(BTreeSet::new()),
         refusal: RwSignal::new(None),
+        done: RwSignal::new(None),
     };
     provide_context(actions);
     // Without the wasm, an action the server refused comes back in the URL.
@@ -354,6 +442,9 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
             tu_string!(i18n, archive_failed),
         ),
         (super::refusal::<MarkRead>(), ""),
+        (super::refusal::<MarkAllRead>(), ""),
+        (super::refusal::<SnoozeItem>(), tu_string!(i18n, snooze_failed)),
+        (super::refusal::<ArchiveAll>(), tu_string!(i18n, archive_failed)),
     ]
     .into_iter()
     .find_map(|(error, prefix)| {
@@ -367,11 +458,15 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     let path = kind.path();
     let workspace = move || filter.with(|f| f.workspace.clone());
     let category = move || filter.with(|f| f.category);
+    let search = move || filter.with(|f| f.search.clone());
+    let unread = move || filter.with(|f| f.unread);
     // The filters a next-page link keeps.
     let kept = move || -> Vec<(&'static str, String)> {
         [
             ("workspace", workspace()),
             ("category", category().map(|c| c.as_str().to_string())),
+            ("q", search()),
+            ("unread", unread().then(|| "1".to_string())),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -390,7 +485,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     // The filter form navigates in the page; without the wasm it is a plain GET form.
     let on_filter = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let pairs: Vec<(&'static str, String)> = ["workspace", "category"]
+        let pairs: Vec<(&'static str, String)> = ["workspace", "category", "q", "unread"]
             .into_iter()
             .filter_map(|name| {
                 let value = super::form_value(&ev, name)?;
@@ -412,6 +507,34 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     let on_bulk = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         actions.archive_selected();
+    };
+    let shown = move || {
+        page.get_untracked()
+            .and_then(Result::ok)
+            .map(|p: ItemPage| p.items)
+            .unwrap_or_default()
+    };
+    let on_whole_list = move |archive: bool| {
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            actions.whole_list(filter.get_untracked(), shown(), archive);
+        }
+    };
+    // The list a whole-list form acts on, as hidden fields (the server reads the same filter).
+    let list_fields = move || {
+        let kind = filter.with(|f| f.kind.map(|k| k.as_str()));
+        [
+            ("kind", kind.map(str::to_string)),
+            ("workspace", workspace()),
+            ("category", category().map(|c| c.as_str().to_string())),
+            ("search", search()),
+            ("unread", unread().then(|| "true".to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value.map(|value| view! { <input type="hidden" name=name value=value /> })
+        })
+        .collect_view()
     };
     let select_class = "mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     let button_class = "rounded-md bg-slate-800 px-3 py-1.5 text-sm font-medium text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
@@ -452,14 +575,48 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </div>
+                <div>
+                    <label for=SEARCH_FIELD class="block text-sm font-medium">{tu_string!(i18n, search)}</label>
+                    <input
+                        id=SEARCH_FIELD
+                        type="search"
+                        name="q"
+                        maxlength="200"
+                        prop:value=move || search().unwrap_or_default()
+                        class="mt-1 block w-48 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
+                    />
+                </div>
+                // Read and unread is what notifications show (an action is done, not read).
+                {(kind == ListKind::Notifications).then(|| view! {
+                    <label class="flex items-center gap-2 pb-1.5 text-sm font-medium">
+                        <input type="checkbox" name="unread" value="1" prop:checked=unread class="h-4 w-4 rounded border-slate-400" />
+                        {tu_string!(i18n, unread_only)}
+                    </label>
+                })}
                 <button type="submit" class=button_class>{tu_string!(i18n, apply_filters)}</button>
             </form>
             {(kind != ListKind::Archived).then(|| view! {
                 <form id=BULK_ARCHIVE_FORM method="post" action=ArchiveSelected::url() on:submit=on_bulk>
                     <button type="submit" class=button_class>{tu_string!(i18n, archive_selected)}</button>
                 </form>
+                {(kind == ListKind::Notifications).then(|| view! {
+                    <form method="post" action=MarkAllRead::url() on:submit=on_whole_list(false)>
+                        {list_fields}
+                        <button type="submit" class=button_class>{tu_string!(i18n, mark_all_read)}</button>
+                    </form>
+                })}
+                <form method="post" action=ArchiveAll::url() on:submit=on_whole_list(true)>
+                    {list_fields}
+                    <button type="submit" class=button_class>{tu_string!(i18n, archive_all)}</button>
+                </form>
             })}
+            <div class="ml-auto">
+                <Shortcuts />
+            </div>
         </div>
+        <p role="status" data-testid="list-status" class="mt-3 text-sm text-slate-700 empty:hidden">
+            {move || actions.done.get()}
+        </p>
         {move || actions.refusal.get().map(|f| view! {
             <p role="alert" class="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{f}</p>
         })}

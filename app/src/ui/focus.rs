@@ -46,6 +46,10 @@ mod client {
     pub struct Anchor {
         list: &'static str,
         item: Option<String>,
+        /// Focus was on the item itself (moved there by a shortcut), not on a control of it.
+        on_item: bool,
+        /// The item's place among the list's items.
+        item_at: usize,
         in_item: usize,
         in_list: usize,
     }
@@ -66,6 +70,11 @@ mod client {
             Some(Anchor {
                 list,
                 item: article.as_ref().and_then(|a| a.get_attribute("aria-labelledby")),
+                on_item: article.as_ref().is_some_and(|a| a.is_same_node(Some(&active))),
+                item_at: article
+                    .as_ref()
+                    .and_then(|a| articles(&region).iter().position(|b| b.is_same_node(Some(a))))
+                    .unwrap_or(0),
                 in_item: article.as_ref().and_then(place).unwrap_or(0),
                 in_list: place(&region).unwrap_or(0),
             })
@@ -95,14 +104,21 @@ mod client {
         }
 
         fn target(&self, region: &Element) -> Option<HtmlElement> {
+            let articles = articles(region);
             let same_item = self.item.as_ref().and_then(|item| {
-                let articles = region.query_selector_all("article[aria-labelledby]").ok()?;
-                (0..articles.length())
-                    .filter_map(|i| articles.get(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                articles
+                    .iter()
                     .find(|a| a.get_attribute("aria-labelledby").as_deref() == Some(item.as_str()))
+                    .cloned()
             });
             match same_item {
+                Some(article) if self.on_item => Some(article),
                 Some(article) => controls(&article).into_iter().nth(self.in_item),
+                // The item left: the one now at its place.
+                None if self.on_item && !articles.is_empty() => {
+                    let last = articles.len() - 1;
+                    articles.into_iter().nth(self.item_at.min(last))
+                }
                 None => {
                     let all = controls(region);
                     let last = all.len().checked_sub(1)?;
@@ -110,6 +126,16 @@ mod client {
                 }
             }
         }
+    }
+
+    /// The items of a list.
+    fn articles(region: &Element) -> Vec<HtmlElement> {
+        let Ok(found) = region.query_selector_all("article[aria-labelledby]") else {
+            return Vec::new();
+        };
+        (0..found.length())
+            .filter_map(|i| found.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()))
+            .collect()
     }
 
     fn controls(within: &Element) -> Vec<HtmlElement> {

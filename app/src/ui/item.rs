@@ -6,7 +6,8 @@ use super::action_center::ListActions;
 use super::format;
 use crate::i18n::*;
 use crate::items::{
-    ArchiveItem, Category, DueState, ItemId, ItemView, MarkRead, OpenItem, Status, UnarchiveItem,
+    ArchiveItem, Category, DueState, ItemId, ItemView, MarkRead, OpenItem, SNOOZE_CHOICES, SnoozeItem,
+    Status, UnarchiveItem,
 };
 use leptos_i18n::I18nContext;
 use server_fn::ServerFn;
@@ -143,7 +144,50 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
                 a.archive(id.into(), card.clone(), archiving);
             }
         };
-        view! { <CardButton action label item_id=item.id.clone() on_submit /> }
+        let shortcut = archiving.then_some(super::shortcuts::ARCHIVE_SHORTCUT);
+        view! { <CardButton action label item_id=item.id.clone() on_submit shortcut /> }
+    });
+    let snooze = (controls == CardControls::Archive && archivable).then(|| {
+        let card = item.clone();
+        let on_submit = move |ev: leptos::ev::SubmitEvent| {
+            let minutes = super::form_value(&ev, "minutes").and_then(|m| m.parse().ok());
+            if let (Some(a), Some(id), Some(minutes)) = (actions, super::form_value(&ev, "item_id"), minutes) {
+                ev.prevent_default();
+                a.snooze(id.into(), card.clone(), minutes);
+            }
+        };
+        let choices = SNOOZE_CHOICES.map(|minutes| {
+            let label = match minutes {
+                60 => tu_string!(i18n, snooze_hour),
+                240 => tu_string!(i18n, snooze_4_hours),
+                1440 => tu_string!(i18n, snooze_day),
+                _ => tu_string!(i18n, snooze_week),
+            };
+            view! { <option value=minutes.to_string()>{label}</option> }
+        });
+        view! {
+            <form method="post" action=SnoozeItem::url() on:submit=on_submit class="flex gap-1">
+                <input type="hidden" name="item_id" value=item.id.clone() />
+                <select
+                    name="minutes"
+                    aria-label=format!("{} {}", tu_string!(i18n, snooze_for), item.title)
+                    class="rounded-md border border-slate-300 bg-white px-1 py-1 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
+                >
+                    {choices.into_iter().collect_view()}
+                </select>
+                <button
+                    type="submit"
+                    class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
+                >
+                    {tu_string!(i18n, snooze)}
+                </button>
+            </form>
+        }
+    });
+    let snoozed = item.snoozed_until.map(|ms| {
+        view! {
+            <span class="text-slate-700" data-testid="snoozed">{tu_string!(i18n, snoozed_until)} " " <format::LocalTime ms /></span>
+        }
     });
     let unread = !item.read && item.kind == crate::items::Kind::Notification;
     let mark_read = (unread && controls != CardControls::None).then(|| {
@@ -171,7 +215,7 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
     let workspace = workspace_label(i18n, &item.workspace);
     let labelled_by = heading_id.clone();
     view! {
-        <article class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby=labelled_by data-testid="item">
+        <article tabindex="-1" class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600" aria-labelledby=labelled_by data-testid="item" data-read=item.read.to_string()>
             <div class="flex items-start gap-3">
                 {select}
                 <div class="min-w-0 flex-1">
@@ -181,11 +225,13 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
                         <CategoryLabel category=item.category />
                         <span class="text-slate-700" data-testid="workspace">{workspace}</span>
                         <DueLabel item=item.clone() />
+                        {snoozed}
                         {unread}
                     </div>
                 </div>
                 <div class="flex shrink-0 flex-col gap-2 sm:flex-row">
                     {mark_read}
+                    {snooze}
                     {archive}
                 </div>
             </div>
@@ -193,19 +239,22 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
     }
 }
 
-/// A card's button: a form posting the item's id to `action`.
+/// A card's button: a form posting the item's id to `action`. `shortcut` names the keyboard
+/// shortcut that presses it (see `shortcuts`).
 #[component]
 fn CardButton(
     action: &'static str,
     label: &'static str,
     item_id: ItemId,
     on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
+    #[prop(default = None)] shortcut: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <form method="post" action=action on:submit=on_submit>
             <input type="hidden" name="item_id" value=item_id />
             <button
                 type="submit"
+                data-shortcut=shortcut
                 class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
             >
                 {label}

@@ -12,6 +12,7 @@ mod header;
 mod item;
 mod live;
 mod setup;
+mod shortcuts;
 mod sign_in;
 pub mod store;
 
@@ -148,6 +149,7 @@ fn refusal_text(i18n: I18nContext<Locale>, refusal: &Refusal) -> String {
     let text = |template: &str, values: &[(&str, &str)]| fill(template, values);
     match refusal {
         Refusal::MandatoryNotArchivable => text(tu_string!(i18n, refusal_mandatory_not_archivable), &[]),
+        Refusal::MandatoryNotSnoozable => text(tu_string!(i18n, refusal_mandatory_not_snoozable), &[]),
         Refusal::NotAnAction => text(tu_string!(i18n, refusal_not_an_action), &[]),
         Refusal::AlreadyClosed => text(tu_string!(i18n, refusal_already_closed), &[]),
         Refusal::NothingSelected => text(tu_string!(i18n, refusal_nothing_selected), &[]),

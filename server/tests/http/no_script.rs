@@ -113,6 +113,73 @@ async fn the_forms_work_without_script(backend: Backend) {
             .contains("Selecteer eerst de items die u wilt archiveren.")
     );
 
+    // The whole list, as filtered: archived but for the mandatory actions, which stay.
+    let res = browser_post(
+        &router,
+        &admin,
+        "/api/items_archive_all",
+        "/action-center/actions",
+        "kind=action",
+    )
+    .await;
+    assert_eq!(location(&res), "/action-center/actions#item-list");
+    let page = follow(&router, &res, &admin).await;
+    assert!(
+        page.contains("Complete your account verification"),
+        "mandatory: stays"
+    );
+    let archived = text(get(&router, "/action-center/archived", Some(&admin)).await).await;
+    assert!(archived.contains("Update your tax profile"));
+    let listed = |filter: &'static str| {
+        let router = router.clone();
+        let admin = admin.clone();
+        async move {
+            let body = format!(r#"{{"filter":{filter}}}"#);
+            let (_, answer) = call(&router, "items_list", Some(&admin), "application/json", body).await;
+            let page: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let field = |item: &serde_json::Value, name: &str| item[name].as_str().unwrap_or_default().to_string();
+    let actions: Vec<String> = listed(r#"{"kind":"action","limit":100}"#)
+        .await
+        .iter()
+        .map(|i| field(i, "category"))
+        .collect();
+    assert_eq!(actions, ["mandatory", "mandatory"]);
+    // "Mark all read" of a search: the matching notifications only.
+    let res = browser_post(
+        &router,
+        &admin,
+        "/api/items_mark_all_read",
+        "/action-center/notifications?q=published",
+        "kind=notification&search=published",
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        "/action-center/notifications?q=published#item-list"
+    );
+    let page = follow(&router, &res, &admin).await;
+    assert!(
+        page.contains("Your offer was published to the marketplace"),
+        "searched: {page}"
+    );
+    assert!(
+        !page.contains("A customer accepted your referral"),
+        "not searched for"
+    );
+    let notes = listed(r#"{"kind":"notification","limit":100}"#).await;
+    let read: Vec<(String, bool)> = notes
+        .iter()
+        .map(|i| (field(i, "title"), i["read"].as_bool().unwrap()))
+        .collect();
+    assert!(
+        read.iter()
+            .all(|(title, read)| *read == title.contains("published")),
+        "{read:?}"
+    );
+
     // Opening a notification's link marks it read on the way.
     let finance = sign_in(&router, "finance%40contoso.test").await;
     let note = item_id(&db.db, "New incentive programme for cloud partners").await;

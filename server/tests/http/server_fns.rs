@@ -34,6 +34,13 @@ async fn server_functions_act_only_on_items_that_reach_the_user(backend: Backend
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refusal(&body), Refusal::MandatoryNotArchivable, "{body}");
+    let pending = || async {
+        let (status, body) = call(&router, "items_counts", Some(&admin), form, String::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        let counts: serde_json::Value = serde_json::from_str(&body).unwrap();
+        counts["pending_actions"].as_i64().unwrap()
+    };
+    let before = pending().await;
     let (status, body) = call(
         &router,
         "items_archive",
@@ -46,13 +53,7 @@ async fn server_functions_act_only_on_items_that_reach_the_user(backend: Backend
     let view: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(view["archived"], true);
 
-    let (status, body) = call(&router, "items_counts", Some(&admin), form, String::new()).await;
-    assert_eq!(status, StatusCode::OK);
-    let counts: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        counts["pending_actions"], 3,
-        "the tax profile no longer counts: {counts}"
-    );
+    assert_eq!(pending().await, before - 1, "the tax profile no longer counts");
 
     let filter = r#"{"filter": {"archived": true}}"#.to_string();
     let (status, body) = call(&router, "items_list", Some(&admin), "application/json", filter).await;
