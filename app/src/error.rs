@@ -70,6 +70,10 @@ pub enum Refusal {
     LanguageNotOffered,
     #[error("Enter a valid email address.")]
     EmailInvalid,
+    #[error("Choose a time zone from the list.")]
+    UnknownTimeZone,
+    #[error("Quiet hours need a start and an end hour (0 to 23) that differ.")]
+    QuietHours,
     #[error("In-app notifications cannot be turned off.")]
     InAppLocked,
     #[error("Email for {category} actions cannot be turned off.")]

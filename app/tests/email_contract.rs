@@ -26,6 +26,7 @@ contract!(
     email_goes_to_a_new_address_only_once_it_is_verified,
     the_legacy_import_reports_bad_rows_and_is_idempotent,
     without_a_relay_mail_is_written_as_eml_files,
+    digests_and_quiet_hours_follow_the_users_clock,
 );
 
 const PUBLIC_URL: &str = "https://portal.example";
@@ -644,4 +645,151 @@ async fn without_a_relay_mail_is_written_as_eml_files(db: &Db) {
         "{eml}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Milliseconds of a UTC time.
+fn utc(s: &str) -> i64 {
+    app::items::payload::parse_time(s).unwrap()
+}
+
+/// Amsterdam is UTC+1 in December: quiet 22:00–07:00 local is 21:00–06:00 UTC, and the digests
+/// go at 07:00 UTC.
+async fn digests_and_quiet_hours_follow_the_users_clock(db: &Db) {
+    use app::preferences::{Cadence, EmailSchedule};
+    let reader = user(db, "digest@contoso.test", "nl", &["billing_admin"]).await;
+    user(db, "instant@contoso.test", "en", &["billing_admin"]).await;
+    let sink = sink().await;
+    let worker = worker(db, &sink).await;
+    let saved_at = utc("2026-12-07T12:00:00Z");
+    let schedule = EmailSchedule {
+        time_zone: "Europe/Amsterdam".into(),
+        quiet_from: Some(22),
+        quiet_to: Some(7),
+        transactional: Cadence::Daily,
+        promotional: Cadence::Weekly,
+    };
+    preferences::save_schedule(db, &reader.id, "contoso", "test", &schedule, saved_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        preferences::load_schedule(db, &reader.id).await.unwrap(),
+        schedule
+    );
+    assert_eq!(
+        app::email::digest::next_digest_at(db, &reader.id).await.unwrap(),
+        Some(utc("2026-12-08T07:00:00Z"))
+    );
+
+    let night = utc("2026-12-07T22:30:00Z");
+    let created = saved_at + 60 * 60 * 1000;
+    let invoice = publish(db, "transactional", "billing", "Invoice ready").await;
+    let seen = publish(db, "transactional", "billing", "Already read").await;
+    let webinar = publish(db, "promotional", "billing", "Partner webinar").await;
+    let terms = publish(db, "mandatory", "billing", "Sign the terms").await;
+    let listing = publish(db, "recommended", "billing", "Update the listing").await;
+    for id in [&invoice, &seen, &webinar] {
+        sqlx::query("UPDATE items SET created_at = $1 WHERE id = $2")
+            .bind(created)
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    set_due(db, &listing, created, utc("2030-01-01T00:00:00Z")).await;
+    // Due within 24 hours of the night's planning: it breaks the quiet.
+    set_due(db, &terms, created, night + 12 * 60 * 60 * 1000).await;
+
+    let to = |sink: &SmtpSink, who: &str| sink.messages().iter().filter(|m| m.to == [who]).count();
+    drain(&worker, night).await;
+    assert_eq!(
+        to(&sink, "instant@contoso.test"),
+        5,
+        "no schedule: everything at once"
+    );
+    assert_eq!(
+        to(&sink, "digest@contoso.test"),
+        1,
+        "only the urgent mandatory action"
+    );
+    let first: Vec<String> = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to == ["digest@contoso.test"])
+        .map(|m| m.header("Subject").unwrap())
+        .collect();
+    assert!(first[0].contains("Sign the terms"), "{first:?}");
+    // The recommended action waits for the end of the quiet hours, 07:00 local.
+    drain(&worker, utc("2026-12-08T05:59:00Z")).await;
+    assert_eq!(to(&sink, "digest@contoso.test"), 1);
+    drain(&worker, utc("2026-12-08T06:00:00Z")).await;
+    assert_eq!(to(&sink, "digest@contoso.test"), 2);
+
+    // The daily digest at 08:00 local: the unread transactional notifications only.
+    let r = items::Reader {
+        user_id: reader.id.clone(),
+        org_id: "contoso".into(),
+        language: "nl".into(),
+    };
+    items::apply(db, &r, &seen, items::UserAction::Read)
+        .await
+        .unwrap();
+    drain(&worker, utc("2026-12-08T06:59:00Z")).await;
+    assert_eq!(to(&sink, "digest@contoso.test"), 2, "not before 08:00");
+    let morning = utc("2026-12-08T07:00:00Z");
+    drain(&worker, morning).await;
+    drain(&worker, morning + 1000).await;
+    assert_eq!(to(&sink, "digest@contoso.test"), 3, "one digest");
+    let digests = || async {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT subject, body_text FROM outbox WHERE purpose = 'digest' ORDER BY id")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        rows
+    };
+    let daily = digests().await;
+    assert_eq!(daily.len(), 1);
+    let (subject, text) = &daily[0];
+    assert_eq!(subject, "Uw dagelijkse overzicht: 1 nieuwe meldingen");
+    assert!(
+        text.contains("Invoice ready") && text.contains("/open/"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Already read") && !text.contains("Partner webinar"),
+        "{text}"
+    );
+    assert_eq!(
+        app::email::digest::next_digest_at(db, &reader.id).await.unwrap(),
+        Some(utc("2026-12-09T07:00:00Z"))
+    );
+
+    // The weekly one on Monday: the promotional notification. The daily one has nothing new.
+    drain(&worker, utc("2026-12-14T07:00:00Z")).await;
+    let all = digests().await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all[1].0.starts_with("Uw wekelijkse overzicht: 1"), "{}", all[1].0);
+    assert!(all[1].1.contains("Partner webinar"));
+    // The weekly digest, and the mandatory action's overdue reminder (due on the 8th).
+    assert_eq!(to(&sink, "digest@contoso.test"), 5);
+
+    // Back to immediate: no digest planned any more.
+    let immediate = EmailSchedule {
+        time_zone: "Europe/Amsterdam".into(),
+        ..Default::default()
+    };
+    preferences::save_schedule(
+        db,
+        &reader.id,
+        "contoso",
+        "test",
+        &immediate,
+        utc("2026-12-14T08:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app::email::digest::next_digest_at(db, &reader.id).await.unwrap(),
+        None
+    );
 }

@@ -205,6 +205,23 @@ fn matrix() -> Vec<Row> {
         ),
         row(
             "POST",
+            "/api/schedule_get",
+            "/api/schedule_get",
+            Some((FORM, "")),
+            ANY_USER,
+        ),
+        row(
+            "POST",
+            "/api/schedule_save",
+            "/api/schedule_save",
+            Some((
+                FORM,
+                "time_zone=UTC&transactional=immediate&promotional=immediate",
+            )),
+            ANY_USER,
+        ),
+        row(
+            "POST",
             "/api/preferences_get",
             "/api/preferences_get",
             Some((FORM, "")),

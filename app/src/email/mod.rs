@@ -5,6 +5,7 @@
 //! (one outbox row per recipient who should get it, keyed so that no pair is planned twice),
 //! plans reminders as due dates approach, and drains the outbox with retries and backoff.
 
+pub mod digest;
 pub mod links;
 pub mod outbox;
 pub mod render;
@@ -32,6 +33,8 @@ pub enum Purpose {
     Verify,
     /// An invitation with the link to choose a password.
     Invite,
+    /// A daily or weekly digest of notifications.
+    Digest,
 }
 
 impl Purpose {
@@ -46,6 +49,7 @@ impl Purpose {
             Purpose::Overdue => "overdue",
             Purpose::Verify => "verify",
             Purpose::Invite => "invite",
+            Purpose::Digest => "digest",
         }
     }
 
@@ -57,6 +61,7 @@ impl Purpose {
             Purpose::Overdue,
             Purpose::Verify,
             Purpose::Invite,
+            Purpose::Digest,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)
@@ -71,6 +76,17 @@ pub enum EmailError {
     Render(String),
     #[error("invalid mail configuration: {0}")]
     Config(String),
+    #[error("cannot read the items for a digest: {0}")]
+    Items(String),
+}
+
+impl From<crate::items::ItemError> for EmailError {
+    fn from(err: crate::items::ItemError) -> Self {
+        match err {
+            crate::items::ItemError::Db(e) => EmailError::Db(e),
+            other => EmailError::Items(other.to_string()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for EmailError {

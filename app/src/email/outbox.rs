@@ -17,6 +17,7 @@ use crate::db::{Backend, Db, DbError};
 use crate::items::{Category, DAY_MS, ItemId, LocalizedText, Workspace};
 use crate::orgs::UserId;
 use crate::preferences::rules::{EmailChoices, wants_email};
+use crate::preferences::{Cadence, EmailSchedule, SCHEDULE_COLUMNS, ScheduleRow};
 
 /// How long a claimed row belongs to its worker before another may take it.
 pub const LEASE_MS: i64 = 2 * 60 * 1000;
@@ -38,11 +39,21 @@ pub struct Letter {
 
 /// Adds a letter unless one with its key exists; true when it was added.
 pub async fn enqueue(conn: &mut AnyConnection, letter: &Letter, now: i64) -> Result<bool, DbError> {
+    enqueue_at(conn, letter, now, now).await
+}
+
+/// `enqueue` for a letter that may not go before `send_at` (the recipient's quiet hours).
+pub async fn enqueue_at(
+    conn: &mut AnyConnection,
+    letter: &Letter,
+    now: i64,
+    send_at: i64,
+) -> Result<bool, DbError> {
     let headers = serde_json::to_string(&letter.email.headers).unwrap_or_else(|_| "{}".into());
     let done = sqlx::query(
         "INSERT INTO outbox (dedupe_key, item_id, user_id, purpose, to_address, subject, body_text, body_html, \
          headers, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10) ON CONFLICT (dedupe_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $11) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(&letter.dedupe_key)
     .bind(letter.item_id.as_deref())
@@ -53,6 +64,7 @@ pub async fn enqueue(conn: &mut AnyConnection, letter: &Letter, now: i64) -> Res
     .bind(&letter.email.text)
     .bind(&letter.email.html)
     .bind(headers)
+    .bind(send_at.max(now))
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -125,7 +137,8 @@ fn planned_item(row: ItemRow) -> Option<PlannedItem> {
     })
 }
 
-/// A recipient of an item with their address, language and what they turned off.
+/// A recipient of an item with their address, language, what they turned off and when their
+/// email may go.
 #[derive(sqlx::FromRow)]
 struct RecipientRow {
     id: UserId,
@@ -137,21 +150,31 @@ struct RecipientRow {
     category_off: i64,
     workspace_off: i64,
     archived: i64,
+    #[sqlx(flatten)]
+    schedule: ScheduleRow,
+}
+
+/// One current recipient of an item, as the planner sees them.
+struct ItemRecipient {
+    recipient: Recipient,
+    address: String,
+    choices: EmailChoices,
+    /// They archived the item (a reminder would only nag).
+    archived: bool,
+    schedule: EmailSchedule,
 }
 
 /// The item's current recipients with what decides their email: address, language, the
 /// opt-outs that apply to this item, and whether they archived it.
-async fn recipients(
-    conn: &mut AnyConnection,
-    item: &ItemForEmail,
-) -> Result<Vec<(Recipient, String, EmailChoices, bool)>, DbError> {
+async fn recipients(conn: &mut AnyConnection, item: &ItemForEmail) -> Result<Vec<ItemRecipient>, DbError> {
     let rows: Vec<RecipientRow> = sqlx::query_as(&format!(
-        "SELECT u.id, u.email, u.display_name, p.email_language, p.notification_email, \
+        "SELECT u.id, u.email, u.display_name, p.email_language, p.notification_email, {SCHEDULE_COLUMNS}, \
            p.notification_email_verified_at, \
            (SELECT COUNT(*) FROM email_category_optouts c WHERE c.user_id = u.id AND c.category = $2) AS category_off, \
            (SELECT COUNT(*) FROM workspace_email_optouts w WHERE w.user_id = u.id AND w.workspace = $3) AS workspace_off, \
            (SELECT COUNT(*) FROM item_states s WHERE s.user_id = u.id AND s.item_id = $1 AND s.archived_at IS NOT NULL) AS archived \
          FROM items i JOIN users u ON u.org_id = i.org_id JOIN preferences p ON p.user_id = u.id \
+         LEFT JOIN email_schedules es ON es.user_id = u.id \
          WHERE i.id = $1 AND u.id IN ({}) ORDER BY u.id",
         crate::items::audience::recipient_ids_sql("$1")
     ))
@@ -173,6 +196,7 @@ async fn recipients(
                  category_off: cat_off,
                  workspace_off: ws_off,
                  archived,
+                 schedule,
              }| {
                 let mut choices = EmailChoices::default();
                 if cat_off > 0 {
@@ -185,13 +209,17 @@ async fn recipients(
                 if ws_off > 0 {
                     choices.workspaces_off.insert(item.workspace.clone());
                 }
-                let address = address_of(&email, chosen.as_deref(), verified);
-                let recipient = Recipient {
-                    user_id: id,
-                    display_name: name,
-                    language,
-                };
-                (recipient, address, choices, archived > 0)
+                ItemRecipient {
+                    recipient: Recipient {
+                        user_id: id,
+                        display_name: name,
+                        language,
+                    },
+                    address: address_of(&email, chosen.as_deref(), verified),
+                    choices,
+                    archived: archived > 0,
+                    schedule: schedule.schedule(),
+                }
             },
         )
         .collect())
@@ -264,10 +292,14 @@ pub async fn plan_new_items(db: &Db, links: &Links, now: i64) -> Result<usize, E
         if let Some(planned) = planned_item(row)
             && open.is_some_and(|(s,)| s == "open")
         {
-            for (recipient, to, choices, _) in recipients(&mut tx, &planned.item).await? {
-                if wants_email(&choices, planned.item.category, &planned.item.workspace) {
-                    let letter = item_letter(links, &planned, &recipient, &to, ItemEmail::New)?;
-                    added += usize::from(enqueue(&mut tx, &letter, now).await?);
+            let item = &planned.item;
+            for r in recipients(&mut tx, item).await? {
+                // A digest reader gets it in their next digest instead (see `digest`).
+                let at_once = r.schedule.cadence(item.category) == Cadence::Immediate;
+                if at_once && wants_email(&r.choices, item.category, &item.workspace) {
+                    let letter = item_letter(links, &planned, &r.recipient, &r.address, ItemEmail::New)?;
+                    let send_at = r.schedule.send_at(item.category, item.due_at, now);
+                    added += usize::from(enqueue_at(&mut tx, &letter, now, send_at).await?);
                 }
             }
         }
@@ -374,11 +406,13 @@ pub async fn plan_reminders(db: &Db, links: &Links, now: i64) -> Result<usize, E
             continue;
         }
         if let Some(which) = send {
-            for (recipient, to, _, archived) in recipients(&mut tx, &planned.item).await? {
+            let item = &planned.item;
+            for r in recipients(&mut tx, item).await? {
                 // Action email cannot be turned off, but an archived recommendation needs no nudge.
-                if !archived {
-                    let letter = item_letter(links, &planned, &recipient, &to, which)?;
-                    added += usize::from(enqueue(&mut tx, &letter, now).await?);
+                if !r.archived {
+                    let letter = item_letter(links, &planned, &r.recipient, &r.address, which)?;
+                    let send_at = r.schedule.send_at(item.category, item.due_at, now);
+                    added += usize::from(enqueue_at(&mut tx, &letter, now, send_at).await?);
                 }
             }
         }

@@ -46,6 +46,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("item.txt", include_str!("templates/item.txt")),
         ("verify.html", include_str!("templates/verify.html")),
         ("verify.txt", include_str!("templates/verify.txt")),
+        ("digest.html", include_str!("templates/digest.html")),
+        ("digest.txt", include_str!("templates/digest.txt")),
         ("page.html", include_str!("templates/page.html")),
     ] {
         env.add_template(name, source).expect("email templates parse");
@@ -217,6 +219,68 @@ pub fn item_email(
         text: render("item.txt", &ctx)?,
         html: render("item.html", &ctx)?,
         headers,
+    })
+}
+
+/// One notification in a digest: its title already in the reader's language.
+#[derive(Debug, Clone)]
+pub struct DigestLine {
+    pub id: crate::items::ItemId,
+    pub title: String,
+    pub category: Category,
+}
+
+#[derive(Serialize)]
+struct DigestEntry {
+    title: String,
+    category: String,
+    link: String,
+}
+
+/// Renders a daily or weekly digest: each notification with its signed deep link (which opens
+/// it and marks it read), and how many more wait in the Action Center.
+pub fn digest_email(
+    links: &Links,
+    recipient: &Recipient,
+    cadence: crate::preferences::Cadence,
+    lines: &[DigestLine],
+    more: usize,
+) -> Result<RenderedEmail, EmailError> {
+    let s = Strings::for_language(&recipient.language);
+    let which = match cadence {
+        crate::preferences::Cadence::Weekly => "weekly",
+        _ => "daily",
+    };
+    let count = (lines.len() + more).to_string();
+    let subject = one_line(&s.get(&format!("digest_subject_{which}"), &[("count", &count)]));
+    let entries: Vec<DigestEntry> = lines
+        .iter()
+        .map(|line| DigestEntry {
+            title: one_line(&line.title),
+            category: s.get(&format!("category_{}", line.category.as_str()), &[]),
+            link: links.open_item(&recipient.user_id, &line.id),
+        })
+        .collect();
+    let ctx = context! {
+        lang => s.lang(),
+        subject => &subject,
+        s => context! {
+            greeting => s.get("greeting", &[("name", &recipient.display_name)]),
+            intro => s.get(&format!("digest_intro_{which}"), &[]),
+            more => (more > 0).then(|| s.get("digest_more", &[("count", &more.to_string())])),
+            open_item => s.get("open_item", &[]),
+            why => s.get("digest_why", &[]),
+            manage => s.get("manage", &[]),
+        },
+        entries => entries,
+        action_center => links.action_center(),
+        preferences => links.preferences(),
+    };
+    Ok(RenderedEmail {
+        subject,
+        text: render("digest.txt", &ctx)?,
+        html: render("digest.html", &ctx)?,
+        headers: BTreeMap::new(),
     })
 }
 

@@ -58,7 +58,8 @@ impl Worker {
     pub async fn run_once(&self, now: i64) -> Result<Tally, EmailError> {
         let mut tally = Tally {
             planned: outbox::plan_new_items(&self.db, &self.links, now).await?
-                + outbox::plan_reminders(&self.db, &self.links, now).await?,
+                + outbox::plan_reminders(&self.db, &self.links, now).await?
+                + super::digest::plan_digests(&self.db, &self.links, now).await?,
             ..Tally::default()
         };
         let claimed = outbox::claim(&self.db, now, SEND_BATCH).await?;

@@ -10,6 +10,11 @@ use crate::error::AppError;
 
 pub mod rules;
 pub use rules::{EmailChoices, LockReason, RuleError, Switch, SwitchPositions};
+pub mod schedule;
+pub use schedule::{
+    Cadence, EmailSchedule, GetEmailSchedule, SaveEmailSchedule, ScheduleChoices, ScheduleError,
+    get_email_schedule, save_email_schedule,
+};
 
 #[cfg(feature = "ssr")]
 pub mod import;

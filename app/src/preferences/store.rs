@@ -286,3 +286,110 @@ impl From<SaveError> for AppError {
         }
     }
 }
+
+/// An `email_schedules` row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ScheduleRow {
+    pub(crate) time_zone: Option<String>,
+    pub(crate) quiet_from: Option<i64>,
+    pub(crate) quiet_to: Option<i64>,
+    pub(crate) transactional: Option<String>,
+    pub(crate) promotional: Option<String>,
+}
+
+impl ScheduleRow {
+    /// The schedule the row holds; the default one for a user without a row (all NULL).
+    pub(crate) fn schedule(self) -> super::EmailSchedule {
+        let cadence = |c: Option<String>| c.as_deref().and_then(super::Cadence::parse).unwrap_or_default();
+        let hour = |h: Option<i64>| h.and_then(|h| u8::try_from(h).ok());
+        super::EmailSchedule {
+            time_zone: self
+                .time_zone
+                .unwrap_or_else(|| super::schedule::DEFAULT_TIME_ZONE.to_string()),
+            quiet_from: hour(self.quiet_from),
+            quiet_to: hour(self.quiet_to),
+            transactional: cadence(self.transactional),
+            promotional: cadence(self.promotional),
+        }
+    }
+}
+
+/// The columns of `ScheduleRow`, over `email_schedules es` (joined LEFT: NULL for no row).
+pub(crate) const SCHEDULE_COLUMNS: &str =
+    "es.time_zone, es.quiet_from, es.quiet_to, es.transactional, es.promotional";
+
+/// The user's email schedule (the default one if they never chose).
+pub async fn load_schedule(db: &Db, user_id: &UserId) -> Result<super::EmailSchedule, DbError> {
+    let row: Option<ScheduleRow> = sqlx::query_as(&format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM email_schedules es WHERE es.user_id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(ScheduleRow::schedule).unwrap_or_default())
+}
+
+/// Stores a checked schedule (and says so in the audit trail, as `actor`). A digest chosen now
+/// starts from `now`: what was published before went out (or goes out) by itself.
+pub async fn save_schedule(
+    db: &Db,
+    user_id: &UserId,
+    org_id: &str,
+    actor: &str,
+    schedule: &super::EmailSchedule,
+    now: i64,
+) -> Result<(), DbError> {
+    use super::Cadence;
+    let since = |c: Cadence| schedule.uses(c).then_some(now);
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO email_schedules (user_id, time_zone, quiet_from, quiet_to, transactional, promotional, \
+           daily_until, weekly_until, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (user_id) DO UPDATE SET time_zone = excluded.time_zone, quiet_from = excluded.quiet_from, \
+           quiet_to = excluded.quiet_to, transactional = excluded.transactional, promotional = excluded.promotional, \
+           daily_until = CASE WHEN excluded.daily_until IS NULL THEN NULL \
+             ELSE COALESCE(email_schedules.daily_until, excluded.daily_until) END, \
+           weekly_until = CASE WHEN excluded.weekly_until IS NULL THEN NULL \
+             ELSE COALESCE(email_schedules.weekly_until, excluded.weekly_until) END, \
+           updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(&schedule.time_zone)
+    .bind(schedule.quiet_from.map(i64::from))
+    .bind(schedule.quiet_to.map(i64::from))
+    .bind(schedule.transactional.as_str())
+    .bind(schedule.promotional.as_str())
+    .bind(since(Cadence::Daily))
+    .bind(since(Cadence::Weekly))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // When the planner next looks at this user, from what the digests now stand at.
+    let (daily, weekly): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT daily_until, weekly_until FROM email_schedules WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE email_schedules SET next_digest_at = $1 WHERE user_id = $2")
+        .bind(schedule.next_digest_at(daily, weekly))
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record_in(
+        &mut tx,
+        Some(org_id),
+        actor,
+        "preferences.schedule",
+        Some(user_id),
+        &serde_json::json!({
+            "time_zone": schedule.time_zone,
+            "quiet_from": schedule.quiet_from,
+            "quiet_to": schedule.quiet_to,
+            "transactional": schedule.transactional.as_str(),
+            "promotional": schedule.promotional.as_str(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -11,6 +11,7 @@ mod format;
 mod header;
 mod item;
 mod live;
+mod schedule;
 mod setup;
 mod shortcuts;
 mod sign_in;
@@ -172,6 +173,8 @@ fn refusal_text(i18n: I18nContext<Locale>, refusal: &Refusal) -> String {
         Refusal::JobFunctionTooLong => text(tu_string!(i18n, refusal_job_function_too_long), &[]),
         Refusal::LanguageNotOffered => text(tu_string!(i18n, refusal_language_not_offered), &[]),
         Refusal::EmailInvalid => text(tu_string!(i18n, refusal_email_invalid), &[]),
+        Refusal::UnknownTimeZone => text(tu_string!(i18n, refusal_unknown_time_zone), &[]),
+        Refusal::QuietHours => text(tu_string!(i18n, refusal_quiet_hours), &[]),
         Refusal::InAppLocked => text(tu_string!(i18n, refusal_in_app_locked), &[]),
         Refusal::ActionEmailLocked { category } => text(
             tu_string!(i18n, refusal_action_email_locked),

@@ -39,6 +39,7 @@ pub fn PreferencesPage() -> impl IntoView {
         <section class="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h1 class="text-2xl font-semibold">{tu_string!(i18n, preferences_title)}</h1>
             <PreferencesForm mode=FormMode::Preferences />
+            <super::schedule::ScheduleForm />
             <form method="post" action="/sign-out-everywhere" class="mt-8 border-t border-slate-200 pt-6">
                 <p id="sign_out_everywhere_help" class="text-sm text-slate-600">{tu_string!(i18n, sign_out_everywhere_help)}</p>
                 <button type="submit" aria-describedby="sign_out_everywhere_help"

@@ -251,4 +251,44 @@ async fn the_forms_work_without_script(backend: Backend) {
         "nl",
         "nothing changed"
     );
+
+    // The email schedule: saved, and said so; a time zone the database does not know is refused.
+    let res = browser_post(
+        &router,
+        &finance,
+        "/api/schedule_save",
+        "/preferences",
+        "time_zone=Europe%2FAmsterdam&quiet_from=22&quiet_to=7&transactional=daily&promotional=weekly",
+    )
+    .await;
+    assert_eq!(location(&res), "/preferences?schedule_saved=1#email-schedule");
+    let page = follow(&router, &res, &finance).await;
+    assert!(
+        page.contains("Saved.") && page.contains("When email arrives"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="Europe/Amsterdam" selected"#),
+        "the saved zone is chosen"
+    );
+    let res = browser_post(
+        &router,
+        &finance,
+        "/api/schedule_save",
+        "/preferences",
+        "time_zone=Mars%2FOlympus&quiet_from=&quiet_to=&transactional=daily&promotional=weekly",
+    )
+    .await;
+    let page = follow(&router, &res, &finance).await;
+    assert!(page.contains("Choose a time zone from the list."), "{page}");
+    let user = app::orgs::find_user_by_email(&db.db, "finance@contoso.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let kept = app::preferences::load_schedule(&db.db, &user.id).await.unwrap();
+    assert_eq!(
+        (kept.time_zone.as_str(), kept.quiet_hours()),
+        ("Europe/Amsterdam", Some((22, 7))),
+        "the refused form changed nothing"
+    );
 }
