@@ -159,7 +159,7 @@ test('first-run setup comes first for a new user', async ({ page }, info) => {
   await page.screenshot({ path: info.outputPath('setup.png'), fullPage: true });
   await page.getByLabel('Job function').fill('Partner manager');
   await page.getByLabel('Email language').selectOption('nl');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page).toHaveURL(/\/action-center$/);
   await page.reload();
   await expect(page).toHaveURL(/\/action-center$/);

@@ -13,7 +13,7 @@ test('locked switches say why; optional ones are saved', async ({ page }, info) 
 
   await page.getByRole('switch', { name: 'Promotional notifications' }).uncheck();
   await page.getByRole('switch', { name: 'Billing' }).uncheck();
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await page.screenshot({ path: info.outputPath('preferences.png'), fullPage: true });
   await page.reload();
@@ -25,7 +25,7 @@ test('locked switches say why; optional ones are saved', async ({ page }, info) 
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByRole('switch', { name: 'Promotional notifications' }).check();
   await page.getByRole('switch', { name: 'Billing' }).check();
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 });
 
@@ -35,7 +35,7 @@ test('an address the server would refuse is caught in the form, with what was ty
   await page.getByLabel('Job function').fill('Release manager');
   const email = page.getByLabel('Notification email');
   await email.fill('dev@contoso');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   expect(await email.evaluate((e) => (e as HTMLInputElement).validity.patternMismatch)).toBe(true);
   await expect(page).toHaveURL(/\/preferences$/);
   await expect(page.getByLabel('Job function')).toHaveValue('Release manager');
@@ -47,7 +47,7 @@ test('a new notification email is verified by the link sent to it', async ({ pag
   await page.goto('/preferences');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByLabel('Notification email').fill('dev.inbox@contoso.test');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByTestId('verification')).toHaveText('Not verified yet');
   await expect(page.getByText('Until you follow it, email goes to dev@contoso.test')).toBeVisible();
   // Asking again at once is refused with a reason.
@@ -110,7 +110,7 @@ test('published email arrives over SMTP; one-click unsubscribe is on notificatio
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByRole('switch', { name: 'Promotional notifications' })).not.toBeChecked();
   await page.getByRole('switch', { name: 'Promotional notifications' }).check();
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 });
 

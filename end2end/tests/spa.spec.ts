@@ -149,9 +149,9 @@ test('preferences save in the page and focus stays on Save', async ({ page }) =>
   await mark(page);
   await page.getByLabel('Job function').fill('Integration engineer');
   await page.getByRole('switch', { name: 'Promotional notifications' }).uncheck();
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByText('Saved.')).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Save' })).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Save', exact: true })).toBeFocused();
   await expectNoDocumentLoad(page);
   await page.reload();
   await expect(page.getByLabel('Job function')).toHaveValue('Integration engineer');
