@@ -1,5 +1,5 @@
-import { signIn } from './helpers';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { signIn, item } from './helpers';
+import { expect, test, type Page } from '@playwright/test';
 
 
 function bell(page: Page) {
@@ -8,10 +8,6 @@ function bell(page: Page) {
 
 async function badgeCount(page: Page) {
   return Number(await bell(page).getByTestId('badge').textContent());
-}
-
-function item(page: Page, title: string): Locator {
-  return page.getByRole('article').filter({ has: page.getByRole('heading', { name: title }) });
 }
 
 test.describe.configure({ mode: 'serial' });

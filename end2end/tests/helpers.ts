@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -9,6 +9,26 @@ export async function signIn(page: Page, email: string) {
   await page.getByLabel('Password').fill('actioncenter');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** Sets a marker on `window` that a document load would lose (see `expectNoDocumentLoad`). */
+export async function mark(page: Page) {
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
+}
+
+/** The page is the one `mark` marked: nothing since loaded a document. */
+export async function expectNoDocumentLoad(page: Page) {
+  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('kept');
+}
+
+/** The card of the item with this title. */
+export function item(page: Page, title: string): Locator {
+  return page.getByRole('article').filter({ has: page.getByRole('heading', { name: title }) });
+}
+
+/** The bell's badge: the number of pending actions. */
+export function badge(page: Page): Locator {
+  return page.getByRole('button', { name: 'Notifications' }).getByTestId('badge');
 }
 
 /** A message the loopback SMTP sink received, decoded enough to read links and headers. */

@@ -1,5 +1,5 @@
-import { signIn } from './helpers';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { signIn, badge } from './helpers';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 
 const KEY = 'demo-platform-key';
 
@@ -20,10 +20,6 @@ async function publish(request: APIRequestContext, title: string, extra: Record<
   });
   expect(res.status()).toBe(201);
   return (await res.json()).id as string;
-}
-
-function badge(page: Page) {
-  return page.getByRole('button', { name: 'Notifications' }).getByTestId('badge');
 }
 
 test('a publish through the API raises the badge in an open page without a reload', async ({ page, request }) => {

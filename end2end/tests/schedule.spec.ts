@@ -1,16 +1,8 @@
-import { signIn } from './helpers';
-import { expect, test, type Page } from '@playwright/test';
+import { signIn, mark, expectNoDocumentLoad } from './helpers';
+import { expect, test } from '@playwright/test';
 
 // My preferences' email schedule: time zone, quiet hours and digests, saved in the page.
 // Fabrikam's admin, whose email no other spec reads; the test puts the schedule back.
-
-async function mark(page: Page) {
-  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
-}
-
-async function expectNoDocumentLoad(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('kept');
-}
 
 test('the email schedule saves in the page, is refused in words, and is kept', async ({ page }) => {
   await signIn(page, 'admin@fabrikam.test');

@@ -1,27 +1,11 @@
-import { signIn } from './helpers';
-import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { signIn, mark, expectNoDocumentLoad, item, badge } from './helpers';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 
 // The UI is a single-page app: moving between pages, acting on items, saving preferences and
 // live changes happen in the page. Each test sets a marker on `window` that a document load
 // would lose, and checks it is still there.
 
 const KEY = 'demo-platform-key';
-
-async function mark(page: Page) {
-  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
-}
-
-async function expectNoDocumentLoad(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('kept');
-}
-
-function item(page: Page, title: string): Locator {
-  return page.getByRole('article').filter({ has: page.getByRole('heading', { name: title }) });
-}
-
-function badge(page: Page) {
-  return page.getByRole('button', { name: 'Notifications' }).getByTestId('badge');
-}
 
 async function publish(request: APIRequestContext, title: string, roles: string[], category = 'recommended') {
   const action = category === 'mandatory' || category === 'recommended';

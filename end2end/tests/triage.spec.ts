@@ -1,4 +1,4 @@
-import { signIn } from './helpers';
+import { signIn, mark, expectNoDocumentLoad, item, badge } from './helpers';
 import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 // Triage in the page: search, "Unread only", "Mark all read" and "Archive all" on the list as
@@ -24,24 +24,8 @@ async function publish(request: APIRequestContext, category: string, title: stri
   return (await res.json()).id as string;
 }
 
-async function mark(page: Page) {
-  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
-}
-
-async function expectNoDocumentLoad(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('kept');
-}
-
-function item(page: Page, title: string): Locator {
-  return page.getByRole('article').filter({ has: page.getByRole('heading', { name: title }) });
-}
-
 function listed(page: Page): Locator {
   return page.getByTestId('item-list').getByRole('article');
-}
-
-function badge(page: Page) {
-  return page.getByRole('button', { name: 'Notifications' }).getByTestId('badge');
 }
 
 /** Searches the list with the keyboard: "/" goes to the field. */

@@ -5,11 +5,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::setup::INPUT;
 use crate::i18n::*;
 use crate::preferences::schedule::{SAVED_QUERY, SCHEDULE_FORM};
 use crate::preferences::{Cadence, EmailSchedule, SaveEmailSchedule, get_email_schedule};
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 focus:border-blue-600 focus:outline-none focus:ring-2 focus:ring-blue-600";
 
 #[component]
 pub fn ScheduleForm() -> impl IntoView {
@@ -107,16 +106,11 @@ fn ScheduleFields(schedule: EmailSchedule, time_zones: Vec<String>) -> impl Into
                     {cadence("transactional", tu_string!(i18n, cadence_transactional), schedule.transactional)}
                     {cadence("promotional", tu_string!(i18n, cadence_promotional), schedule.promotional)}
                 </fieldset>
-                {move || refused().map(|e| view! {
-                    <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{super::error_text(i18n, &e)}</p>
-                })}
-                <p role="status" class="text-sm text-green-800">{move || saved().then(|| tu_string!(i18n, saved))}</p>
-                <button
-                    type="submit"
-                    class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
-                >
-                    {tu_string!(i18n, save_schedule)}
-                </button>
+                <super::setup::FormEnd
+                    refused=Signal::derive(refused)
+                    saved=Signal::derive(saved)
+                    label=tu_string!(i18n, save_schedule)
+                />
             </ActionForm>
         </section>
     }

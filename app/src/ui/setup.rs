@@ -73,7 +73,8 @@ fn PreferencesForm(mode: FormMode) -> impl IntoView {
     }
 }
 
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 focus:border-blue-600 focus:outline-none focus:ring-2 focus:ring-blue-600";
+/// A settings form's text field or list.
+pub(super) const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 focus:border-blue-600 focus:outline-none focus:ring-2 focus:ring-blue-600";
 
 /// The form itself: it posts to `submit_preferences`. In the page the post goes through the
 /// server function without leaving it (after setup, on to the Action Center); without the wasm
@@ -195,17 +196,30 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
                     <OptionalSwitch id=format!("switch_ws_{w}") name=format!("workspaces[{w}]") label=workspace_label(i18n, w) on=!off.contains(w) />
                 }).collect_view()}
             </fieldset>
-            {move || refused().map(|e| view! {
-                <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{super::error_text(i18n, &e)}</p>
-            })}
-            <p role="status" class="text-sm text-green-800">{move || saved().then(|| tu_string!(i18n, saved))}</p>
-            <button
-                type="submit"
-                class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
-            >
-                {tu_string!(i18n, save)}
-            </button>
+            <FormEnd refused=Signal::derive(refused) saved=Signal::derive(saved) label=tu_string!(i18n, save) />
         </ActionForm>
+    }
+}
+
+/// The end of a settings form: why the server refused it, that it saved, and its button.
+#[component]
+pub(super) fn FormEnd(
+    refused: Signal<Option<AppError>>,
+    saved: Signal<bool>,
+    label: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        {move || refused.get().map(|e| view! {
+            <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{super::error_text(i18n, &e)}</p>
+        })}
+        <p role="status" class="text-sm text-green-800">{move || saved.get().then(|| tu_string!(i18n, saved))}</p>
+        <button
+            type="submit"
+            class="rounded-md bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
+        >
+            {label}
+        </button>
     }
 }
 
