@@ -42,3 +42,15 @@ test('the email schedule saves in the page, is refused in words, and is kept', a
   await kept.getByRole('button', { name: 'Save email schedule' }).click();
   await expect(kept.getByRole('status')).toHaveText('Saved.');
 });
+
+test.describe('a browser in Tokyo', () => {
+  test.use({ timezoneId: 'Asia/Tokyo' });
+
+  test('someone who never chose starts from the browser time zone', async ({ page }) => {
+    await signIn(page, 'dev@contoso.test');
+    await page.goto('/preferences');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    const schedule = page.getByRole('region', { name: 'When email arrives' });
+    await expect(schedule.getByLabel('Time zone')).toHaveValue('Asia/Tokyo');
+  });
+});

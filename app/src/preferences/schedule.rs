@@ -416,14 +416,18 @@ pub const SAVED_QUERY: &str = "schedule_saved";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleChoices {
     pub schedule: EmailSchedule,
+    /// Whether the user ever saved one (else the form starts from the browser's time zone).
+    pub chosen: bool,
     pub time_zones: Vec<String>,
 }
 
 #[server(endpoint = "schedule_get")]
 pub async fn get_email_schedule() -> Result<ScheduleChoices, AppError> {
     let (state, user) = crate::auth::session::require_user()?;
+    let schedule = super::load_schedule(&state.db, &user.id).await?;
     Ok(ScheduleChoices {
-        schedule: super::load_schedule(&state.db, &user.id).await?,
+        chosen: super::has_schedule(&state.db, &user.id).await?,
+        schedule,
         time_zones: time_zone_names(),
     })
 }

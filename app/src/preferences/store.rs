@@ -329,6 +329,15 @@ pub async fn load_schedule(db: &Db, user_id: &UserId) -> Result<super::EmailSche
     Ok(row.map(ScheduleRow::schedule).unwrap_or_default())
 }
 
+/// Whether the user ever saved a schedule.
+pub async fn has_schedule(db: &Db, user_id: &UserId) -> Result<bool, DbError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM email_schedules WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Stores a checked schedule (and says so in the audit trail, as `actor`). A digest chosen now
 /// starts from `now`: what was published before went out (or goes out) by itself.
 pub async fn save_schedule(

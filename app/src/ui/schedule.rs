@@ -17,15 +17,24 @@ pub fn ScheduleForm() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || choices.get().map(|c| match c {
                 Err(e) => view! { <p role="alert" class="mt-4 text-red-800">{super::error_text(use_i18n(), &e)}</p> }.into_any(),
-                Ok(c) => view! { <ScheduleFields schedule=c.schedule time_zones=c.time_zones /> }.into_any(),
+                Ok(c) => view! { <ScheduleFields schedule=c.schedule chosen=c.chosen time_zones=c.time_zones /> }.into_any(),
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn ScheduleFields(schedule: EmailSchedule, time_zones: Vec<String>) -> impl IntoView {
+fn ScheduleFields(schedule: EmailSchedule, chosen: bool, time_zones: Vec<String>) -> impl IntoView {
     let i18n = use_i18n();
+    // Someone who never chose starts from the zone their browser is in (once the page runs).
+    let zone_list = NodeRef::<leptos::html::Select>::new();
+    if !chosen {
+        Effect::new(move |_| {
+            if let Some(select) = zone_list.get() {
+                browser_zone(&select);
+            }
+        });
+    }
     let save = ServerAction::<SaveEmailSchedule>::new();
     let posted_refusal = super::refusal::<SaveEmailSchedule>();
     let saved_by_post =
@@ -81,7 +90,7 @@ fn ScheduleFields(schedule: EmailSchedule, time_zones: Vec<String>) -> impl Into
             <ActionForm action=save attr:class="mt-4 space-y-4">
                 <div>
                     <label for="schedule_time_zone" class="block text-sm font-medium">{tu_string!(i18n, time_zone)}</label>
-                    <select id="schedule_time_zone" name="time_zone" class=INPUT>
+                    <select id="schedule_time_zone" name="time_zone" class=INPUT node_ref=zone_list>
                         {time_zones
                             .into_iter()
                             .map(|tz| {
@@ -114,4 +123,28 @@ fn ScheduleFields(schedule: EmailSchedule, time_zones: Vec<String>) -> impl Into
             </ActionForm>
         </section>
     }
+}
+
+/// Chooses the browser's time zone in the list, when the list has it.
+fn browser_zone(select: &leptos::web_sys::HtmlSelectElement) {
+    #[cfg(feature = "hydrate")]
+    {
+        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+            .resolved_options();
+        let zone = js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|z| z.as_string());
+        let listed = |zone: &str| {
+            (0..select.length()).any(|i| {
+                select
+                    .item(i)
+                    .is_some_and(|o| o.get_attribute("value").as_deref() == Some(zone))
+            })
+        };
+        if let Some(zone) = zone.filter(|z| listed(z)) {
+            select.set_value(&zone);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = select;
 }
