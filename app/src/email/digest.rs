@@ -10,7 +10,7 @@ use super::outbox::{Letter, enqueue_at};
 use super::render::{self, DigestLine, Recipient};
 use super::{EmailError, Links, Purpose};
 use crate::db::Db;
-use crate::items::{Category, ItemFilter, Kind, Reader, list_for};
+use crate::items::{Category, ItemFilter, Kind, Reader, visit_list};
 use crate::orgs::UserId;
 use crate::preferences::rules::wants_email;
 use crate::preferences::schedule::DIGEST_ITEMS;
@@ -89,35 +89,29 @@ async fn plan_for(db: &Db, links: &Links, user: DueUser, now: i64) -> Result<usi
             .filter(|c| schedule.cadence(*c) == *cadence)
             .collect();
         let mut lines = Vec::new();
-        let mut filter = ItemFilter {
+        let unread = ItemFilter {
             kind: Some(Kind::Notification),
             unread: true,
-            limit: Some(100),
             ..Default::default()
         };
         // Newest first: walk back to what the last digest covered.
-        'pages: loop {
-            let page = list_for(db, &reader, &roles, &filter).await?;
-            for item in page.items {
-                if item.created_at <= since {
-                    break 'pages;
-                }
-                if item.created_at <= moment
-                    && categories.contains(&item.category)
-                    && wants_email(&prefs.email, item.category, &item.workspace)
-                {
-                    lines.push(DigestLine {
-                        id: item.id,
-                        title: item.title,
-                        category: item.category,
-                    });
-                }
+        visit_list(db, &reader, &roles, &unread, |item| {
+            if item.created_at <= since {
+                return false;
             }
-            match page.next_cursor {
-                Some(next) => filter.cursor = Some(next),
-                None => break,
+            if item.created_at <= moment
+                && categories.contains(&item.category)
+                && wants_email(&prefs.email, item.category, &item.workspace)
+            {
+                lines.push(DigestLine {
+                    id: item.id,
+                    title: item.title,
+                    category: item.category,
+                });
             }
-        }
+            true
+        })
+        .await?;
         if !lines.is_empty() {
             let more = lines.len().saturating_sub(DIGEST_ITEMS);
             lines.truncate(DIGEST_ITEMS);

@@ -225,6 +225,34 @@ pub async fn list_for(
     Ok(ItemPage { items, next_cursor })
 }
 
+/// Visits the items of a list in its order, page by page, until `visit` answers false: for
+/// work on a whole list (bulk actions, digests) that would otherwise page by hand.
+pub async fn visit_list(
+    db: &Db,
+    reader: &Reader,
+    roles: &[crate::orgs::Role],
+    filter: &ItemFilter,
+    mut visit: impl FnMut(ItemView) -> bool,
+) -> Result<(), ItemError> {
+    let mut filter = ItemFilter {
+        cursor: None,
+        limit: Some(100),
+        ..filter.clone()
+    };
+    loop {
+        let page = list_for(db, reader, roles, &filter).await?;
+        for item in page.items {
+            if !visit(item) {
+                return Ok(());
+            }
+        }
+        match page.next_cursor {
+            Some(next) => filter.cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
 /// One item as the reader sees it, if it reaches them and has not expired (whatever its status
 /// or their state).
 pub async fn view(db: &Db, reader: &Reader, item_id: &str) -> Result<Option<ItemView>, DbError> {

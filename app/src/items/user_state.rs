@@ -1,7 +1,7 @@
 //! What a reader does to an item of theirs: read, archive, unarchive, snooze; one item or a
 //! whole list.
 
-use super::{ItemError, ItemFilter, ItemView, Reader, list_for, view};
+use super::{ItemError, ItemFilter, ItemView, Reader, view, visit_list};
 use crate::db::{Db, now_ms};
 use crate::live::{self, LogKind, NewEntry};
 
@@ -148,24 +148,18 @@ pub async fn apply_to_list(
             message: "only reading and archiving apply to a whole list".into(),
         }));
     }
-    let mut filter = ItemFilter {
-        cursor: None,
-        limit: Some(100),
-        ..filter.clone()
-    };
     let mut chosen: Vec<ItemView> = Vec::new();
-    loop {
-        let page = list_for(db, reader, roles, &filter).await?;
-        chosen.extend(page.items.into_iter().filter(|item| match action {
+    visit_list(db, reader, roles, filter, |item| {
+        let applies = match action {
             UserAction::Read => !item.read,
             _ => item.can_be_archived() && !item.archived,
-        }));
-        match page.next_cursor {
-            Some(next) if chosen.len() < MAX_BULK => filter.cursor = Some(next),
-            _ => break,
+        };
+        if applies {
+            chosen.push(item);
         }
-    }
-    chosen.truncate(MAX_BULK);
+        chosen.len() < MAX_BULK
+    })
+    .await?;
     if chosen.is_empty() {
         return Ok(0);
     }

@@ -424,10 +424,10 @@ pub struct ScheduleChoices {
 #[server(endpoint = "schedule_get")]
 pub async fn get_email_schedule() -> Result<ScheduleChoices, AppError> {
     let (state, user) = crate::auth::session::require_user()?;
-    let schedule = super::load_schedule(&state.db, &user.id).await?;
+    let saved = super::find_schedule(&state.db, &user.id).await?;
     Ok(ScheduleChoices {
-        chosen: super::has_schedule(&state.db, &user.id).await?,
-        schedule,
+        chosen: saved.is_some(),
+        schedule: saved.unwrap_or_default(),
         time_zones: time_zone_names(),
     })
 }

@@ -318,24 +318,20 @@ impl ScheduleRow {
 pub(crate) const SCHEDULE_COLUMNS: &str =
     "es.time_zone, es.quiet_from, es.quiet_to, es.transactional, es.promotional";
 
-/// The user's email schedule (the default one if they never chose).
-pub async fn load_schedule(db: &Db, user_id: &UserId) -> Result<super::EmailSchedule, DbError> {
+/// The email schedule the user saved, if they ever did.
+pub async fn find_schedule(db: &Db, user_id: &UserId) -> Result<Option<super::EmailSchedule>, DbError> {
     let row: Option<ScheduleRow> = sqlx::query_as(&format!(
         "SELECT {SCHEDULE_COLUMNS} FROM email_schedules es WHERE es.user_id = $1"
     ))
     .bind(user_id)
     .fetch_optional(db.pool())
     .await?;
-    Ok(row.map(ScheduleRow::schedule).unwrap_or_default())
+    Ok(row.map(ScheduleRow::schedule))
 }
 
-/// Whether the user ever saved a schedule.
-pub async fn has_schedule(db: &Db, user_id: &UserId) -> Result<bool, DbError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM email_schedules WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.is_some())
+/// The user's email schedule (the default one if they never chose).
+pub async fn load_schedule(db: &Db, user_id: &UserId) -> Result<super::EmailSchedule, DbError> {
+    Ok(find_schedule(db, user_id).await?.unwrap_or_default())
 }
 
 /// Stores a checked schedule (and says so in the audit trail, as `actor`). A digest chosen now
@@ -351,7 +347,8 @@ pub async fn save_schedule(
     use super::Cadence;
     let since = |c: Cadence| schedule.uses(c).then_some(now);
     let mut tx = db.begin_write().await?;
-    sqlx::query(
+    // What the digests now stand at comes back, for when the planner next looks at this user.
+    let (daily, weekly): (Option<i64>, Option<i64>) = sqlx::query_as(
         "INSERT INTO email_schedules (user_id, time_zone, quiet_from, quiet_to, transactional, promotional, \
            daily_until, weekly_until, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (user_id) DO UPDATE SET time_zone = excluded.time_zone, quiet_from = excluded.quiet_from, \
@@ -360,7 +357,8 @@ pub async fn save_schedule(
              ELSE COALESCE(email_schedules.daily_until, excluded.daily_until) END, \
            weekly_until = CASE WHEN excluded.weekly_until IS NULL THEN NULL \
              ELSE COALESCE(email_schedules.weekly_until, excluded.weekly_until) END, \
-           updated_at = excluded.updated_at",
+           updated_at = excluded.updated_at \
+         RETURNING daily_until, weekly_until",
     )
     .bind(user_id)
     .bind(&schedule.time_zone)
@@ -371,14 +369,8 @@ pub async fn save_schedule(
     .bind(since(Cadence::Daily))
     .bind(since(Cadence::Weekly))
     .bind(now)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    // When the planner next looks at this user, from what the digests now stand at.
-    let (daily, weekly): (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT daily_until, weekly_until FROM email_schedules WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
     sqlx::query("UPDATE email_schedules SET next_digest_at = $1 WHERE user_id = $2")
         .bind(schedule.next_digest_at(daily, weekly))
         .bind(user_id)
