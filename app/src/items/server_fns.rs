@@ -102,8 +102,33 @@ pub async fn unarchive_item(item_id: super::ItemId) -> Result<ItemView, AppError
     Ok(item)
 }
 
-/// The snooze lengths the UI offers, in minutes.
-pub const SNOOZE_CHOICES: [u32; 4] = [60, 4 * 60, 24 * 60, 7 * 24 * 60];
+/// The snooze lengths the UI offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnoozeLength {
+    Hour,
+    FourHours,
+    Day,
+    Week,
+}
+
+impl SnoozeLength {
+    pub const ALL: [SnoozeLength; 4] = [
+        SnoozeLength::Hour,
+        SnoozeLength::FourHours,
+        SnoozeLength::Day,
+        SnoozeLength::Week,
+    ];
+
+    /// The length as the snooze form posts it.
+    pub fn minutes(self) -> u32 {
+        match self {
+            SnoozeLength::Hour => 60,
+            SnoozeLength::FourHours => 4 * 60,
+            SnoozeLength::Day => 24 * 60,
+            SnoozeLength::Week => 7 * 24 * 60,
+        }
+    }
+}
 
 /// Snoozes an item for `minutes` (a form's choice), or until `until` (ms since the epoch):
 /// it leaves the bell, the lists and the counts, and comes back then, live.

@@ -6,8 +6,8 @@ use super::action_center::ListActions;
 use super::format;
 use crate::i18n::*;
 use crate::items::{
-    ArchiveItem, Category, DueState, ItemId, ItemView, MarkRead, OpenItem, SNOOZE_CHOICES, SnoozeItem,
-    Status, UnarchiveItem,
+    ArchiveItem, Category, DueState, ItemId, ItemView, MarkRead, OpenItem, SnoozeItem, SnoozeLength, Status,
+    UnarchiveItem,
 };
 use leptos_i18n::I18nContext;
 use server_fn::ServerFn;
@@ -156,14 +156,14 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
                 a.snooze(id.into(), card.clone(), minutes);
             }
         };
-        let choices = SNOOZE_CHOICES.map(|minutes| {
-            let label = match minutes {
-                60 => tu_string!(i18n, snooze_hour),
-                240 => tu_string!(i18n, snooze_4_hours),
-                1440 => tu_string!(i18n, snooze_day),
-                _ => tu_string!(i18n, snooze_week),
+        let choices = SnoozeLength::ALL.map(|length| {
+            let label = match length {
+                SnoozeLength::Hour => tu_string!(i18n, snooze_hour),
+                SnoozeLength::FourHours => tu_string!(i18n, snooze_4_hours),
+                SnoozeLength::Day => tu_string!(i18n, snooze_day),
+                SnoozeLength::Week => tu_string!(i18n, snooze_week),
             };
-            view! { <option value=minutes.to_string()>{label}</option> }
+            view! { <option value=length.minutes().to_string()>{label}</option> }
         });
         view! {
             <form method="post" action=SnoozeItem::url() on:submit=on_submit class="flex gap-1">
