@@ -1,11 +1,14 @@
 // Time to first paint and to hydration of the Action Center page in headless Chromium on
-// loopback. Usage: node bench/client.mjs URL EMAIL PASSWORD RUNS
+// loopback, and the wasm and JS the browser downloaded before the page was interactive.
+// Usage: node bench/client.mjs URL EMAIL PASSWORD RUNS [PATH]
 // Prints one JSON line. Each run is a fresh browser context (no cache): HTML, CSS, JS and the
-// wasm bundle are fetched and compiled every time.
+// wasm bundle are fetched and compiled every time. PATH (default /action-center) is the page
+// measured.
 import { chromium } from '@playwright/test';
 
 const [url, email, password, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 10);
+const measuredPath = process.argv[6] ?? '/action-center';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -32,6 +35,7 @@ const recordHydration = () => {
 
 const paint = [];
 const hydration = [];
+const code = [];
 for (let i = 0; i < runs; i++) {
   const context = await browser.newContext({ baseURL: url });
   const page = await context.newPage();
@@ -45,17 +49,31 @@ for (let i = 0; i < runs; i++) {
   const measured = await context.newPage();
   await measured.addInitScript(recordHydration);
   await measured.route('**/*', (route) => route.continue());
-  await measured.goto('/action-center');
-  if (new URL(measured.url()).pathname !== '/action-center') {
+  // Every wasm and JS response, with when it was asked for and its size on the wire.
+  const fetched = [];
+  measured.on('requestfinished', async (request) => {
+    if (!/\.(wasm|js)$/.test(new URL(request.url()).pathname)) return;
+    const sizes = await request.sizes();
+    fetched.push({ start: request.timing().startTime, bytes: sizes.responseBodySize + sizes.responseHeadersSize });
+  });
+  await measured.goto(measuredPath);
+  if (new URL(measured.url()).pathname !== measuredPath) {
     throw new Error(`signing in as ${email} failed: the Action Center sent the browser to ${measured.url()}`);
   }
   await measured.waitForSelector('body[data-hydrated=true]');
   const t = await measured.evaluate(() => ({
     paint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
     hydrated: window.__hydratedAt ?? null,
+    origin: performance.timeOrigin,
   }));
   if (t.paint !== null) paint.push(t.paint);
-  if (t.hydrated !== null) hydration.push(t.hydrated);
+  if (t.hydrated !== null) {
+    hydration.push(t.hydrated);
+    // Requests still in flight have not reported yet: wait until the network is quiet.
+    await measured.waitForLoadState('networkidle');
+    const before = t.origin + t.hydrated;
+    code.push(fetched.filter((f) => f.start <= before).reduce((sum, f) => sum + f.bytes, 0));
+  }
   await context.close();
 }
 await browser.close();
@@ -68,9 +86,12 @@ console.log(
   JSON.stringify({
     bench: 'client',
     runs,
+    path: measuredPath,
     first_paint_ms: median(paint),
     hydrated_ms: median(hydration),
     first_paint_max_ms: Math.max(...paint),
     hydrated_max_ms: Math.max(...hydration),
+    // Brotli-encoded when the browser accepts it, as every current browser does.
+    code_bytes_before_interactive: median(code),
   }),
 );

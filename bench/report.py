@@ -397,21 +397,31 @@ lines += [
 for b in BACKENDS:
     e = get(b, "email")
     lines.append(f"| {b} | {e.get('emails_per_second', 0):,.0f} | {verdict(e.get('emails_per_second', 0) > 1000)} |")
-c = get("sqlite", "client")
+clients = {r.get("path"): r for r in rows if r.get("backend") == "sqlite" and r.get("bench") == "client"}
 lines += [
     "",
     "## The client",
     "",
-    f"The release wasm bundle: {int(raw):,} bytes raw, {int(br):,} bytes brotli "
-    f"(target: at most 250 KB brotli: {verdict(int(br) <= 250_000)}).",
+    f"The release build's main wasm file: {int(raw):,} bytes raw, {int(br):,} bytes brotli. Every",
+    "page outside the Action Center is a lazy route with wasm files of its own (`--split`).",
+    "The target is at most 250 KB brotli of wasm and JS downloaded before the Action Center is",
+    "interactive, and hydration under 150 ms. Headless Chromium loading the signed-in page from the",
+    f"server on loopback with the HTTP cache off, median of {next(iter(clients.values()), {}).get('runs', 0)} loads (worst in brackets),",
+    "times after navigation start, bytes as sent (brotli) with their headers:",
     "",
-    "Since 2026-12-05 the UI is a single-page app again (issue 27): the whole app is hydrated, the",
-    "router moves between pages in the page, and one item store fed by the stream's deltas keeps the",
-    "badge, the bell pane, the lists and the overview current. The bundle therefore holds the pages,",
-    "the item rendering and the answer types. The target for it is 250 KB brotli of wasm and JS",
-    "before the Action Center is interactive. From fa979bb to then the UI ran as Leptos islands",
-    "(only the bell and the language switcher in wasm; 359,546 bytes raw and 121,287 brotli), whose",
-    "live updates fetched each open page's HTML again on every change.",
+    "| page | first contentful paint | hydrated | target: under 150 ms | wasm + JS before interactive | target: at most 250 KB |",
+    "|---|---|---|---|---|---|",
+]
+for path, c in clients.items():
+    code = c.get("code_bytes_before_interactive") or 0
+    lines.append(
+        f"| `{path}` | {c.get('first_paint_ms') or 0:,.0f} ms ({c.get('first_paint_max_ms') or 0:,.0f}) "
+        f"| {c.get('hydrated_ms') or 0:,.0f} ms ({c.get('hydrated_max_ms') or 0:,.0f}) "
+        f"| {verdict((c.get('hydrated_ms') or 1e9) < 150)} | {code:,} bytes | {verdict(0 < code <= 250_000)} |"
+    )
+lines += [
+    "",
+    "Every control is a form or a link, so the page is usable before it is hydrated.",
     "",
     "How the bundle got there, for the record (all figures with the release pipeline: `opt-level =",
     "\"z\"`, LTO, erased components, wasm-bindgen, `wasm-opt -Os`, `brotli -q 11`):",
@@ -427,24 +437,20 @@ lines += [
     "  was a closure type with its own render effect and build, hydrate and rebuild code; with",
     "  `tu_string!` and a language switch that reloads the page, 1,647,399 became 1,344,577 bytes raw",
     "  and 375,498 became 337,426 brotli.",
-    "- Splitting by page with lazy routes (`cargo leptos build --split`, not kept): the frame alone (the",
-    "  runtime, the router, the header) was 866,300 bytes raw and 241,283 brotli, and pages were",
-    "  slower to paint and hydrate (15 files instead of one).",
+    "- Splitting by page with lazy routes, first try (`cargo leptos build --split`, not kept then):",
+    "  the frame alone (the runtime, the router, the header) was 866,300 bytes raw and 241,283",
+    "  brotli, and pages were slower to paint and hydrate (15 files instead of one).",
+    "- Lazy routes kept (2026-12-06): at 1,641,389 bytes raw and 401,675 brotli as one file, the main",
+    "  file became 1,204,513 and 316,622 with Administration, My preferences, setup, sign-in and the",
+    "  bell page split off. With the three lists split off too it was 1,051,206 and 282,027, but a",
+    "  list page then hydrated in 487 ms against 219 (median of 10 loads each, same machine and",
+    "  hour), the Overview in 266 against 209: not kept.",
     "- Islands, prototype (not kept): one bell island inside leptos_i18n's context island, the pane",
     "  rendered in wasm from its server function's answer: 724,971 bytes raw and 204,074 brotli.",
     "  `bench/islands-floor.sh` then measured Leptos' own floor (a counter island: 127,115 raw, 48,116",
     "  brotli) and a live badge (an `EventSource`, live messages parsed with serde_json: 210,858 and",
     "  72,718). The islands UI follows from that: no i18n in the islands (their text comes as props),",
     "  and the pane and lists as server HTML.",
-    "",
-    f"Headless Chromium loading the signed-in Action Center from the server on loopback, with the HTTP",
-    f"cache off, median of {c.get('runs', 0)} loads (worst in brackets): first contentful paint",
-    f"{c.get('first_paint_ms') or 0:,.0f} ms ({c.get('first_paint_max_ms') or 0:,.0f} ms), hydrated "
-    f"{c.get('hydrated_ms') or 0:,.0f} ms ({c.get('hydrated_max_ms') or 0:,.0f} ms) after navigation start",
-    "(target for hydration: under 150 ms).",
-    "Every control is a form or a link, so the page is usable before it is hydrated. Before the",
-    "islands, the whole app hydrated took 160 to 172 ms to first paint and 219 to 231 ms to hydrate",
-    "(three runs, 2026-12-01, on a machine a good deal faster than this one by SHA-256).",
     "",
     "## Query plans of the read path",
     "",

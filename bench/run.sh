@@ -89,8 +89,11 @@ for backend in sqlite postgres; do
     start_server "$url"
     "$BENCH" read --url "http://127.0.0.1:$PORT" --seconds "$SECONDS_EACH" --concurrency "$CONCURRENCY" | record "$backend"
     if [ "$backend" = sqlite ]; then
-        say "$backend: first paint and hydration in Chromium"
-        node "$ROOT/bench/client.mjs" "http://127.0.0.1:$PORT" user0@org0.bench bench-password "$CLIENT_RUNS" | record "$backend"
+        for page in /action-center /action-center/actions; do
+            say "$backend: first paint, hydration and code downloaded in Chromium ($page)"
+            node "$ROOT/bench/client.mjs" "http://127.0.0.1:$PORT" user0@org0.bench bench-password "$CLIENT_RUNS" "$page" \
+                | record "$backend"
+        done
     fi
     for producers in "$CONCURRENCY" "$((CONCURRENCY * 4))" "$((CONCURRENCY * 16))"; do
         say "$backend: publish path, $producers producers for ${SECONDS_EACH}s"

@@ -96,10 +96,11 @@ ensure_build_tools() {
 }
 
 # Release build of the server and the wasm bundle, then precompressed copies of the bundle
-# (served as-is by the server's /pkg route when the browser accepts br or gzip).
+# (served as-is by the server's /pkg route when the browser accepts br or gzip). `--split` puts
+# each lazy page's code in a wasm file of its own; the app's wasm does not link without it.
 build_release() {
     say "building the release (server + optimised wasm bundle)"
-    cargo leptos build --release
+    cargo leptos build --release --split
     local pkg="$ROOT/target/site/pkg"
     for f in "$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css; do
         [ -f "$f" ] || continue
@@ -108,7 +109,7 @@ build_release() {
     done
     local wasm="$pkg/action-center.wasm"
     if [ -f "$wasm" ]; then
-        say "wasm bundle: $(stat -c %s "$wasm") bytes raw, $(stat -c %s "$wasm.br") bytes brotli"
+        say "wasm bundle: $(stat -c %s "$wasm") bytes raw, $(stat -c %s "$wasm.br") bytes brotli (the main file; $(ls "$pkg"/*.wasm | wc -l) files in all)"
     fi
 }
 

@@ -4,9 +4,14 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A readiness mark for people and tests: the page is interactive from here on.
-    if let Some(body) = leptos::prelude::document().body() {
+    // Hydration waits for the wasm file of a lazy page shown on first load (the server has
+    // already asked the browser to preload it), so it runs as a task.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document().body().expect("the page has a body");
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        // A readiness mark for people and tests: the page is interactive from here on.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }
