@@ -59,6 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                <SplitLoaderPreload />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -66,6 +67,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Has the browser fetch the lazy routes' loader with the main JS, which imports it: Leptos
+/// preloads it only on a page that renders a lazy route, and on the others the browser found it
+/// only once the main JS had arrived and been parsed, a round trip later (about 50 ms before
+/// hydration, from the resource timing of a headless Chromium load). `WasmSplitManifest` is
+/// what `HydrationScripts` provides when the build was split.
+#[component]
+fn SplitLoaderPreload() -> impl IntoView {
+    use_context::<leptos::WasmSplitManifest>()
+        .and_then(|manifest| {
+            manifest
+                .0
+                .try_with_value(|(pkg, _, loader)| format!("{pkg}/{loader}"))
+        })
+        .map(|href| view! { <link rel="modulepreload" href=href /> })
 }
 
 /// The signed-in user (or `None`), for the header and the pages' guards.
