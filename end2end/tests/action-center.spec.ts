@@ -247,3 +247,26 @@ test.describe('without JavaScript', () => {
     await expect(bell(page).getByTestId('badge')).toHaveText(String(before));
   });
 });
+
+test.describe('in Tokyo', () => {
+  test.use({ timezoneId: 'Asia/Tokyo' });
+  test('dates come as UTC from the server and in the reader\'s time zone and language once hydrated', async ({ page }) => {
+    await signIn(page, 'admin@contoso.test');
+    await page.goto('/action-center/actions');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    const due = page.getByTestId('item').locator('time').first();
+    const datetime = await due.getAttribute('datetime');
+    expect(datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
+    // What Intl makes of it in this browser: English (the UI language), Tokyo time.
+    const local = await page.evaluate(
+      (at) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(at!)),
+      datetime,
+    );
+    await expect(due).toHaveText(local);
+    await expect(due).not.toContainText('UTC');
+    // The same instant nine hours later on the clock than in UTC.
+    const utcHour = Number(datetime!.slice(11, 13));
+    const tokyoHour = (utcHour + 9) % 24;
+    expect(local).toContain(`${tokyoHour % 12 || 12}:${datetime!.slice(14, 16)}`);
+  });
+});
