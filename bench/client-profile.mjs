@@ -4,39 +4,18 @@
 // (parsing, style, layout, paint, compiling) as "(program)".
 // Usage: node bench/client-profile.mjs URL EMAIL PASSWORD [RUNS] [PATH]
 // Prints milliseconds per load, the largest first.
-import { chromium } from '@playwright/test';
+import { launchChromium, signedInPage } from './browser.mjs';
 
 const [url, email, password, runsArg, pathArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 5);
 const measuredPath = pathArg ?? '/action-center';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 
 const total = new Map();
 let sampled = 0;
 for (let i = 0; i < runs; i++) {
-  const context = await browser.newContext({ baseURL: url });
-  const page = await context.newPage();
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForSelector('body[data-hydrated=true]');
-  const measured = await context.newPage();
-  const devtools = await context.newCDPSession(measured);
-  await devtools.send('Network.enable');
-  await devtools.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const { context, page: measured, devtools } = await signedInPage(browser, url, email, password);
   await devtools.send('Profiler.enable');
   await devtools.send('Profiler.setSamplingInterval', { interval: 100 });
   await devtools.send('Profiler.start');

@@ -4,24 +4,13 @@
 // Prints one JSON line. Each run is a fresh browser context (no cache): HTML, CSS, JS and the
 // wasm bundle are fetched and compiled every time. PATH (default /action-center) is the page
 // measured.
-import { chromium } from '@playwright/test';
+import { launchChromium, signedInPage } from './browser.mjs';
 
 const [url, email, password, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 10);
 const measuredPath = process.argv[6] ?? '/action-center';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 
 // Records when the hydrated flag appears, measured on the page's own clock.
 const recordHydration = () => {
@@ -38,22 +27,9 @@ const hydration = [];
 const code = [];
 const pageArrived = [];
 for (let i = 0; i < runs; i++) {
-  const context = await browser.newContext({ baseURL: url });
-  const page = await context.newPage();
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForSelector('body[data-hydrated=true]');
-  // The measured load: the signed-in Action Center, with the HTTP cache off (through the
-  // DevTools protocol), so the bundle is fetched again. Until 2026-12-06 the cache was turned
-  // off by routing every request through Playwright, which sent each one on a round trip to
-  // this script and put about 130 ms between the page's arrival and its first paint.
-  const measured = await context.newPage();
+  // The measured load: the signed-in Action Center, the bundle fetched again.
+  const { context, page: measured } = await signedInPage(browser, url, email, password);
   await measured.addInitScript(recordHydration);
-  const devtools = await context.newCDPSession(measured);
-  await devtools.send('Network.enable');
-  await devtools.send('Network.setCacheDisabled', { cacheDisabled: true });
   // Every wasm and JS response, with when it was asked for and its size on the wire.
   const fetched = [];
   measured.on('requestfinished', async (request) => {
