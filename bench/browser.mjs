@@ -1,20 +1,10 @@
 // What the client benchmarks share: Debian's headless Chromium, launched as the end-to-end
 // tests launch it, and a signed-in page with the HTTP cache off, ready to load the page measured.
 import { chromium } from '@playwright/test';
+import { chromiumLaunchOptions } from '../end2end/chromium.mjs';
 
 export function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  return chromium.launch(chromiumLaunchOptions);
 }
 
 // A fresh context (no cache, no cookies) that signs in, and a new page in it with the HTTP cache

@@ -6,9 +6,9 @@
 // measured.
 import { launchChromium, signedInPage } from './browser.mjs';
 
-const [url, email, password, runsArg] = process.argv.slice(2);
+const [url, email, password, runsArg, pathArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 10);
-const measuredPath = process.argv[6] ?? '/action-center';
+const measuredPath = pathArg ?? '/action-center';
 
 const browser = await launchChromium();
 
