@@ -82,8 +82,21 @@ def functions(data):
     return [(names.get(n + imported, "?"), size) for n, size in enumerate(bodies)]
 
 
+def v0_crates(name):
+    """The crates a v0-mangled name (`_R...`, as rustc gives std built from source) mentions,
+    in order: each crate root is `C`, an optional `s<hash>_`, then the name's length and the name."""
+    crates = []
+    for m in re.finditer(r"C(?:s[0-9A-Za-z]*_)?(\d+)_?", name):
+        length = int(m.group(1))
+        crates.append(name[m.end():m.end() + length])
+    return crates
+
+
 def demangle(name):
-    """Rust's legacy mangling (`_ZN...E`) to a path; v0 names are left as they are."""
+    """Rust's legacy mangling (`_ZN...E`) to a path; a v0 name gets the crates it mentions put
+    in front (enough to group it), the rest left as it is."""
+    if name.startswith("_R"):
+        return "".join(f"{c}::" for c in v0_crates(name)) + " " + name
     if not name.startswith("_ZN"):
         return name
     rest, parts = name[3:], []

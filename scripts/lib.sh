@@ -92,15 +92,45 @@ ensure_build_tools() {
     ensure_wasm_bindgen
     ensure_cargo_leptos
     ensure_npm_packages
+    ensure_rust_src
     [ -x node_modules/.bin/wasm-opt ] || { echo "wasm-opt (npm package binaryen) is missing: the release build needs it" >&2; exit 1; }
+}
+
+# The standard library's source, from the same rustup channel as the wasm target, so that the
+# wasm bundle can be built with its own small std (`build_frontend`). Without it the build
+# goes on with the prebuilt std and says so.
+ensure_rust_src() {
+    rustup component list --installed 2>/dev/null | grep -q '^rust-src' && return 0
+    say "adding the rust-src component (the wasm bundle's std is built from it)"
+    rustup component add rust-src || say "rust-src could not be added: the wasm bundle will use the prebuilt std (about 27 KB more brotli)"
+}
+
+# The wasm bundle, built with a std of its own where the std's source is there: panics abort
+# at once (no panic messages, locations or formatting for them), derived `Debug` prints only
+# names, and std picks its smaller code paths. That took 27 KB of brotli off the main file
+# (316,800 to 289,517 bytes, docs/benchmarks.md). These are unstable options of Rust 1.95,
+# turned on for this one build by RUSTC_BOOTSTRAP, as the Linux kernel and Firefox build on
+# stable Rust; the server and the tests are built without them.
+build_frontend() {
+    if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+        RUSTC_BOOTSTRAP=1 \
+            CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+            CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
+            CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=shallow" \
+            cargo leptos build --release --split --frontend-only
+    else
+        say "no rust-src: building the wasm bundle with the prebuilt std (larger; see ensure_rust_src)"
+        cargo leptos build --release --split --frontend-only
+    fi
 }
 
 # Release build of the server and the wasm bundle, then precompressed copies of the bundle
 # (served as-is by the server's /pkg route when the browser accepts br or gzip). `--split` puts
 # each lazy page's code in a wasm file of its own; the app's wasm does not link without it.
 build_release() {
-    say "building the release (server + optimised wasm bundle)"
-    cargo leptos build --release --split
+    say "building the release (optimised wasm bundle, then the server)"
+    build_frontend
+    cargo leptos build --release --split --server-only
     local pkg="$ROOT/target/site/pkg"
     for f in "$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css; do
         [ -f "$f" ] || continue

@@ -9,6 +9,11 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // Where hydration starts, for the client benchmark (`bench/client.mjs`): from here to
+    // `data-hydrated` is the hydration itself, after the download and the wasm's compilation.
+    if let Some(performance) = leptos::prelude::window().performance() {
+        let _ = performance.mark("hydration-start");
+    }
     // Hydration waits for the wasm file of a lazy page shown on first load (the server has
     // already asked the browser to preload it), so it runs as a task.
     wasm_bindgen_futures::spawn_local(async {
