@@ -32,7 +32,7 @@ pub fn ActionCenter() -> impl IntoView {
     let store = ItemStore::get();
     super::require_setup();
     // Read once for every list under the Action Center.
-    provide_context(WorkspaceCatalog(Resource::new(|| (), |_| workspaces())));
+    provide_context(WorkspaceCatalog(super::page_resource(|| (), |_| workspaces())));
     let tab = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-700 aria-[current=page]:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
         <h1 class="text-2xl font-semibold">{tu_string!(i18n, app_name)}</h1>
@@ -52,14 +52,14 @@ pub fn ActionCenter() -> impl IntoView {
 /// The workspaces a list can be filtered by (the catalog is configurable, so it comes from
 /// the server).
 #[derive(Clone, Copy)]
-struct WorkspaceCatalog(Resource<Result<Vec<crate::items::Workspace>, AppError>>);
+struct WorkspaceCatalog(super::PageResource<Result<Vec<crate::items::Workspace>, AppError>>);
 
 /// Counts by category, the next due actions and the latest notifications.
 #[component]
 pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let store = ItemStore::get();
-    let overview = Resource::new(move || store.generation.get(), |_| get_overview());
+    let overview = super::page_resource(move || store.generation.get(), |_| get_overview());
     let due = ItemFilter {
         kind: Some(Kind::Action),
         order: Order::DueDate,
@@ -414,7 +414,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
             }
         })
     });
-    let page = Resource::new(
+    let page = super::page_resource(
         move || (filter.get(), store.generation.get()),
         |(f, _)| list_items(f),
     );

@@ -20,7 +20,7 @@ const BUTTON: &str = "rounded-md bg-blue-700 px-4 py-2 font-medium text-white ho
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
-    let members = Resource::new(|| (), |_| admin_members());
+    let members = super::page_resource(|| (), |_| admin_members());
     view! {
         <section class="space-y-6">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
@@ -47,7 +47,7 @@ pub fn AdminPage() -> impl IntoView {
 #[component]
 fn EmailDefaults() -> impl IntoView {
     let i18n = use_i18n();
-    let loaded = Resource::new(|| (), |_| admin_email_defaults());
+    let loaded = super::page_resource(|| (), |_| admin_email_defaults());
     let refusal =
         RwSignal::new(super::refusal::<AdminSetEmailDefault>().map(|e| super::error_text(i18n, &e)));
     view! {
@@ -133,7 +133,7 @@ fn DefaultSwitch(
 #[component]
 fn Delivery() -> impl IntoView {
     let i18n = use_i18n();
-    let lines = Resource::new(|| (), |_| admin_delivery());
+    let lines = super::page_resource(|| (), |_| admin_delivery());
     let cell = "px-3 py-2 text-right tabular-nums";
     view! {
         <section aria-labelledby="delivery-title" class="space-y-2">
@@ -372,7 +372,7 @@ pub fn AuditTrailPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let before = move || query.with(|q| q.get("before").and_then(|b| b.parse::<i64>().ok()));
-    let page = Resource::new(before, admin_audit);
+    let page = super::page_resource(before, admin_audit);
     view! {
         <section class="space-y-4">
             <div class="flex flex-wrap items-baseline justify-between gap-2">

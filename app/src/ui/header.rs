@@ -13,9 +13,9 @@ use crate::items::{BELL_NOTIFICATIONS, BellPane, ItemFilter, Kind, Order, get_be
 use crate::live::Followed;
 
 #[component]
-pub fn Header(user: Resource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
+pub fn Header(user: super::PageResource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
-    let counts = Resource::new(|| (), |_| item_counts());
+    let counts = super::page_resource(|| (), |_| item_counts());
     // Made here, once, not in the bell: the closure below runs again on the server as each
     // resource resolves, so the bell is made again each time; a resource or a suspense
     // boundary in it would take another hydration id each run, in an order the browser, which
@@ -298,7 +298,7 @@ fn bell_notifications() -> ItemFilter {
 #[component]
 pub fn BellPanePage() -> impl IntoView {
     let i18n = use_i18n();
-    let pane = Resource::new(|| (), |_| get_bell_pane());
+    let pane = super::page_resource(|| (), |_| get_bell_pane());
     view! {
         <h1 class="mb-4 text-2xl font-semibold">{tu_string!(i18n, notifications)}</h1>
         <div id="bell-pane-page">

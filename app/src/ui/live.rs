@@ -76,7 +76,8 @@ mod client {
                 if let Some(message) = ev
                     .data()
                     .as_string()
-                    .and_then(|t| serde_json::from_str::<LiveMessage>(&t).ok())
+                    // From bytes, as every other JSON the page reads (see `ui::PageJson`).
+                    .and_then(|t| serde_json::from_slice::<LiveMessage>(t.as_bytes()).ok())
                 {
                     store.receive(message);
                 }

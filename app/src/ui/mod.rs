@@ -18,6 +18,7 @@ mod sign_in;
 pub mod store;
 
 use leptos::prelude::*;
+use leptos::server::codee::{Decoder, Encoder};
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
@@ -85,14 +86,55 @@ fn SplitLoaderPreload() -> impl IntoView {
         .map(|href| view! { <link rel="modulepreload" href=href /> })
 }
 
+/// How a page's data crosses from the server's render into the browser: JSON, like Leptos'
+/// default codec, but read from bytes, as the server functions' answers are. serde_json makes
+/// its reader per input kind, so with the default (`from_str`) the bundle held two readers for
+/// every type both a resource and a server function carry (items, pages, `AppError`).
+pub struct PageJson;
+
+impl<T: serde::Serialize> Encoder<T> for PageJson {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, serde_json::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Decoder<T> for PageJson {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(json: &str) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(json.as_bytes())
+    }
+}
+
+/// A resource whose first value comes with the page (see `PageJson`).
+pub type PageResource<T> = Resource<T, PageJson>;
+
+/// Loads data for a view: rendered with the page on the server, then fetched again in the
+/// browser whenever `source` changes.
+pub(crate) fn page_resource<T, S, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> PageResource<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    S: Send + Sync + Clone + PartialEq + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
+}
+
 /// The signed-in user (or `None`), for the header and the pages' guards.
 #[derive(Clone, Copy)]
-pub struct SignedInUser(pub Resource<Result<Option<CurrentUser>, AppError>>);
+pub struct SignedInUser(pub PageResource<Result<Option<CurrentUser>, AppError>>);
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let user = Resource::new(|| (), |_| get_current_user());
+    let user = page_resource(|| (), |_| get_current_user());
     provide_context(SignedInUser(user));
     store::ItemStore::provide();
     let local_dates = format::LocalDates(RwSignal::new(false));

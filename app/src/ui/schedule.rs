@@ -12,7 +12,7 @@ use crate::preferences::{Cadence, EmailSchedule, SaveEmailSchedule, get_email_sc
 
 #[component]
 pub fn ScheduleForm() -> impl IntoView {
-    let choices = Resource::new(|| (), |_| get_email_schedule());
+    let choices = super::page_resource(|| (), |_| get_email_schedule());
     view! {
         <Suspense fallback=|| ()>
             {move || choices.get().map(|c| match c {

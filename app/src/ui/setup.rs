@@ -62,7 +62,7 @@ fn language_name(i18n: I18nContext<Locale>, tag: &str) -> String {
 
 #[component]
 fn PreferencesForm(mode: FormMode) -> impl IntoView {
-    let prefs = Resource::new(|| (), |_| get_preferences());
+    let prefs = super::page_resource(|| (), |_| get_preferences());
     view! {
         <Suspense fallback=|| ()>
             {move || prefs.get().map(|p| match p {

@@ -60,7 +60,7 @@ impl ItemStore {
     /// which says what following it took; one that cannot be followed refetches the resource.
     pub fn follow_resource<T>(
         self,
-        resource: Resource<T>,
+        resource: super::PageResource<T>,
         apply: impl Fn(&mut T, &Change) -> Followed + Send + Sync + 'static,
     ) where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
