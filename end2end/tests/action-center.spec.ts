@@ -1,4 +1,4 @@
-import { signIn, item } from './helpers';
+import { signIn, item, expectHydrated } from './helpers';
 import { expect, test, type Page } from '@playwright/test';
 
 
@@ -61,7 +61,7 @@ test('the bell works by keyboard alone', async ({ page }) => {
 test('a mandatory action offers no Archive; a recommended one archives at once and comes back', async ({ page }, info) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/action-center/actions');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await expect(item(page, 'Complete your account verification')).toBeVisible();
   await expect(item(page, 'Complete your account verification').getByRole('button', { name: 'Archive' })).toHaveCount(0);
   await expect(item(page, 'Confirm your payout bank details').getByTestId('overdue')).toHaveText('Overdue');
@@ -106,7 +106,7 @@ test('a refused archive changes nothing and says why', async ({ page }) => {
 test('filters narrow the list and live in the URL', async ({ page }) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/action-center/actions?category=mandatory');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await expect(page.getByTestId('item')).toHaveCount(2);
   for (const chip of await page.getByTestId('category').allTextContents()) expect(chip).toBe('Mandatory');
   await page.getByLabel('Workspace').selectOption('billing');
@@ -141,7 +141,7 @@ test('first-run setup comes first for a new user', async ({ page }, info) => {
   await expect(page).toHaveURL(/\/setup$/);
   await page.goto('/action-center/actions');
   await expect(page).toHaveURL(/\/setup$/);
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await expect(page.getByLabel('Notification email')).toHaveValue('new@contoso.test');
   // The defaults: everything on, action email and in-app notifications locked on.
   for (const name of ['In-app notifications', 'Mandatory actions', 'Recommended actions']) {
@@ -200,7 +200,7 @@ test.describe('on a 360 px phone', () => {
 test('bulk archive of selected notifications', async ({ page }) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/action-center/notifications');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const count = await page.getByTestId('item').count();
   expect(count).toBeGreaterThanOrEqual(2);
   await page.getByRole('checkbox', { name: 'Select Your offer was published to the marketplace' }).check();
@@ -253,7 +253,7 @@ test.describe('in Tokyo', () => {
   test('dates come as UTC from the server and in the reader\'s time zone and language once hydrated', async ({ page }) => {
     await signIn(page, 'admin@contoso.test');
     await page.goto('/action-center/actions');
-    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expectHydrated(page);
     const due = page.getByTestId('item').locator('time').first();
     const datetime = await due.getAttribute('datetime');
     expect(datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);

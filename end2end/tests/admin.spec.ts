@@ -1,5 +1,5 @@
 import { type Browser, expect, test } from '@playwright/test';
-import { signIn, waitForMail } from './helpers';
+import { signIn, waitForMail, expectHydrated } from './helpers';
 
 /** The invitee follows the link in their invitation, chooses a password and lands in setup. */
 async function acceptInvitation(browser: Browser, email: string) {
@@ -21,14 +21,14 @@ test('an admin grants a role and the user sees it live; the last admin stays', a
   const dev = await devContext.newPage();
   await signIn(dev, 'dev@contoso.test');
   await dev.goto('/action-center/actions');
-  await expect(dev.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(dev);
   const badge = dev.getByRole('button', { name: 'Notifications' });
   const before = await badge.textContent();
 
   await signIn(page, 'admin@contoso.test');
   await page.getByRole('link', { name: 'Administration' }).click();
   await expect(page.getByRole('heading', { name: 'Users and roles' })).toBeVisible();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await page.screenshot({ path: info.outputPath('admin.png'), fullPage: true });
   // Each switch is a form: pressing it posts the change and the page comes back with it.
   const billing = page.getByRole('switch', { name: 'billing_admin: dev@contoso.test' });
@@ -54,7 +54,7 @@ test('an admin grants a role and the user sees it live; the last admin stays', a
 test('an invited user chooses a password from the email and lands in setup', async ({ page, browser }) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/admin');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await page.getByLabel('Email', { exact: true }).fill('ivy@contoso.test');
   await page.getByLabel('Name', { exact: true }).fill('Ivy Invitee');
   await page.getByLabel('sales_agent', { exact: true }).check();
@@ -90,7 +90,7 @@ test('producer text with markup is shown as text and never runs', async ({ page,
   expect(res.status()).toBe(201);
   await signIn(page, 'admin@contoso.test');
   await page.goto('/action-center/notifications');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await expect(page.getByRole('heading', { name: title })).toBeVisible();
   await page.getByRole('button', { name: 'Notifications' }).click();
   await page.mouse.move(0, 0);
@@ -105,7 +105,7 @@ test('pages are not framed and carry a nonce-based CSP that still hydrates', asy
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
   expect(response!.headers()['x-frame-options']).toBe('DENY');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
 });
 
 test('the delivery report counts who an item reached, was emailed and read it', async ({ page, request }) => {
@@ -137,7 +137,7 @@ test('the delivery report counts who an item reached, was emailed and read it', 
   await reportSays(['1', '1', '0', '0', '0']);
 
   await page.goto('/action-center/notifications');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await page.locator('article', { hasText: title }).getByRole('button', { name: 'Mark as read' }).click();
   await expect(page.locator('article', { hasText: title }).getByRole('button', { name: 'Mark as read' })).toHaveCount(0);
   await reportSays(['1', '1', '0', '1', '0']);
@@ -146,13 +146,13 @@ test('the delivery report counts who an item reached, was emailed and read it', 
 test('an admin chooses which workspace email new users start with', async ({ page, browser }) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/admin');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const billing = page.getByRole('switch', { name: 'Billing', exact: true });
   await expect(billing).toHaveAttribute('aria-checked', 'true');
   await billing.click();
   await expect(billing).toHaveAttribute('aria-checked', 'false');
   await page.reload();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await expect(billing).toHaveAttribute('aria-checked', 'false');
 
   // Someone invited now starts with Billing's email off, and can turn it on in setup.
@@ -173,7 +173,7 @@ test('an admin chooses which workspace email new users start with', async ({ pag
 test('an account admin hears live of a mandatory action nobody can receive, and of one gone overdue', async ({ page, request }) => {
   await signIn(page, 'admin@contoso.test');
   await page.goto('/action-center/actions');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const publish = async (title: string, roles: string[], due_at: string) => {
     const res = await request.post('/api/v1/items', {
       headers: { Authorization: 'Bearer demo-platform-key' },

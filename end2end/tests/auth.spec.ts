@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { expectHydrated } from './helpers';
 
 const PASSWORD = 'actioncenter';
 
@@ -45,7 +46,7 @@ test('the page hydrates: the wasm bundle loads and runs', async ({ page }) => {
   const response = await wasm;
   expect(['br', 'gzip']).toContain(response.headers()['content-encoding']);
   await expect(page.getByTestId('user-name')).toHaveText('Dev Developer');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await page.waitForLoadState('networkidle');
   expect(failed).toEqual([]);
 });

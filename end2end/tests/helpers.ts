@@ -8,6 +8,11 @@ export async function signIn(page: Page, email: string) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('actioncenter');
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await expectHydrated(page);
+}
+
+/** The page is interactive: the wasm has hydrated it (the frontend sets `data-hydrated`). */
+export async function expectHydrated(page: Page) {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 

@@ -1,4 +1,4 @@
-import { signIn, badge } from './helpers';
+import { signIn, badge, expectHydrated } from './helpers';
 import { expect, test, type APIRequestContext } from '@playwright/test';
 
 const KEY = 'demo-platform-key';
@@ -58,7 +58,7 @@ test('without the stream the badge still updates, by polling', async ({ page, re
 test('a publish shows up in the open list, and boxes ticked there stay ticked', async ({ page, request }) => {
   await signIn(page, 'finance@contoso.test');
   await page.goto('/action-center/actions');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const box = page.getByRole('checkbox', { name: 'Select Update your tax profile' });
   await box.check();
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
@@ -71,7 +71,7 @@ test('a publish shows up in the open list, and boxes ticked there stay ticked', 
 test('keyboard focus in the list stays on its control when the list changes live', async ({ page, request }) => {
   await signIn(page, 'finance@contoso.test');
   await page.goto('/action-center/actions');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const archive = page.getByRole('article', { name: 'Update your tax profile' }).getByRole('button', { name: 'Archive' });
   await archive.focus();
   await publish(request, 'Confirm the bank details');
@@ -91,7 +91,7 @@ test('keyboard focus in the list stays on its control when the list changes live
 test('a producer renames, moves and then withdraws an item: the open list and the badge follow live', async ({ page, request }) => {
   await signIn(page, 'finance@contoso.test');
   await page.goto('/action-center/actions');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const initial = Number(await badge(page).textContent());
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 29));
   const id = await publish(request, 'Check the payout account');

@@ -1,10 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { signIn, waitForMail } from './helpers';
+import { signIn, waitForMail, expectHydrated } from './helpers';
 
 test('locked switches say why; optional ones are saved', async ({ page }, info) => {
   await signIn(page, 'finance@contoso.test');
   await page.goto('/preferences');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   const mandatory = page.getByRole('switch', { name: 'Mandatory actions' });
   await expect(mandatory).toBeDisabled();
   await expect(mandatory).toBeChecked();
@@ -22,7 +22,7 @@ test('locked switches say why; optional ones are saved', async ({ page }, info) 
   await expect(page.getByRole('switch', { name: 'Transactional notifications' })).toBeChecked();
 
   // Back on, so other tests see the demo as seeded.
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await page.getByRole('switch', { name: 'Promotional notifications' }).check();
   await page.getByRole('switch', { name: 'Billing' }).check();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -45,7 +45,7 @@ test('an address the server would refuse is caught in the form, with what was ty
 test('a new notification email is verified by the link sent to it', async ({ page, context }) => {
   await signIn(page, 'dev@contoso.test');
   await page.goto('/preferences');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await page.getByLabel('Notification email').fill('dev.inbox@contoso.test');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByTestId('verification')).toHaveText('Not verified yet');
@@ -107,7 +107,7 @@ test('published email arrives over SMTP; one-click unsubscribe is on notificatio
 
   await signIn(page, 'admin@contoso.test');
   await page.goto('/preferences');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   await expect(page.getByRole('switch', { name: 'Promotional notifications' })).not.toBeChecked();
   await page.getByRole('switch', { name: 'Promotional notifications' }).check();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -153,7 +153,7 @@ test('an item email opens its item through a signed link and marks it read', asy
   await signIn(page, 'finance@contoso.test');
   await page.goto(second);
   await expect(page).toHaveURL(/\/action-center\/notifications$/);
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expectHydrated(page);
   for (const title of ['Invoice 2031-001 is ready', 'Invoice 2031-002 is ready']) {
     await expect(card(title)).toBeVisible();
     await expect(card(title).getByRole('button', { name: 'Mark as read' })).toHaveCount(0);

@@ -1,4 +1,4 @@
-import { signIn, mark, expectNoDocumentLoad } from './helpers';
+import { signIn, mark, expectNoDocumentLoad, expectHydrated } from './helpers';
 import { expect, test } from '@playwright/test';
 
 // My preferences' email schedule: time zone, quiet hours and digests, saved in the page.
@@ -49,7 +49,7 @@ test.describe('a browser in Tokyo', () => {
   test('someone who never chose starts from the browser time zone', async ({ page }) => {
     await signIn(page, 'dev@contoso.test');
     await page.goto('/preferences');
-    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expectHydrated(page);
     const schedule = page.getByRole('region', { name: 'When email arrives' });
     await expect(schedule.getByLabel('Time zone')).toHaveValue('Asia/Tokyo');
   });

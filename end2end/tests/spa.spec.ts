@@ -1,4 +1,4 @@
-import { signIn, mark, expectNoDocumentLoad, item, badge } from './helpers';
+import { signIn, mark, expectNoDocumentLoad, item, badge, expectHydrated } from './helpers';
 import { expect, test, type APIRequestContext } from '@playwright/test';
 
 // The UI is a single-page app: moving between pages, acting on items, saving preferences and
@@ -35,7 +35,7 @@ test('every page hydrates on every load, without an error', async ({ page }) => 
   for (const path of ['/action-center', '/action-center/actions', '/action-center/notifications', '/preferences', '/admin']) {
     for (let i = 0; i < 4; i++) {
       await page.goto(path);
-      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expectHydrated(page);
     }
   }
   expect(errors).toEqual([]);
