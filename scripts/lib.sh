@@ -99,8 +99,12 @@ ensure_build_tools() {
 # The standard library's source, from the same rustup channel as the wasm target, so that the
 # wasm bundle can be built with its own small std (`build_frontend`). Without it the build
 # goes on with the prebuilt std and says so.
+has_rust_src() {
+    rustup component list --installed 2>/dev/null | grep -q '^rust-src'
+}
+
 ensure_rust_src() {
-    rustup component list --installed 2>/dev/null | grep -q '^rust-src' && return 0
+    has_rust_src && return 0
     say "adding the rust-src component (the wasm bundle's std is built from it)"
     rustup component add rust-src || say "rust-src could not be added: the wasm bundle will use the prebuilt std (about 27 KB more brotli)"
 }
@@ -112,16 +116,18 @@ ensure_rust_src() {
 # turned on for this one build by RUSTC_BOOTSTRAP, as the Linux kernel and Firefox build on
 # stable Rust; the server and the tests are built without them.
 build_frontend() {
-    if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-        RUSTC_BOOTSTRAP=1 \
-            CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-            CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
-            CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=shallow" \
-            cargo leptos build --release --split --frontend-only
+    local own_std=()
+    if has_rust_src; then
+        own_std=(
+            RUSTC_BOOTSTRAP=1
+            CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+            CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
+            CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=shallow"
+        )
     else
         say "no rust-src: building the wasm bundle with the prebuilt std (larger; see ensure_rust_src)"
-        cargo leptos build --release --split --frontend-only
     fi
+    env "${own_std[@]}" cargo leptos build --release --split --frontend-only
 }
 
 # Release build of the server and the wasm bundle, then precompressed copies of the bundle
