@@ -17,8 +17,10 @@ pub enum Removal {
     Expired,
 }
 
+/// One change on the stream, an object with its `type` beside its details. It is read through
+/// `ChangeWire`, a plain struct, for the reason `error::Refusal` is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "ChangeWire")]
 pub enum Change {
     ItemAdded {
         item: ItemView,
@@ -32,6 +34,44 @@ pub enum Change {
     },
     /// Too much happened (or the log no longer reaches back far enough): reload everything.
     Resync,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ChangeType {
+    ItemAdded,
+    ItemChanged,
+    ItemRemoved,
+    Resync,
+}
+
+/// A `Change` as it is read: its type and every detail any change has.
+#[derive(Deserialize)]
+struct ChangeWire {
+    r#type: ChangeType,
+    item: Option<ItemView>,
+    item_id: Option<crate::items::ItemId>,
+    reason: Option<Removal>,
+}
+
+impl TryFrom<ChangeWire> for Change {
+    type Error = &'static str;
+
+    fn try_from(wire: ChangeWire) -> Result<Change, &'static str> {
+        Ok(match wire.r#type {
+            ChangeType::ItemAdded => Change::ItemAdded {
+                item: wire.item.ok_or("missing field `item`")?,
+            },
+            ChangeType::ItemChanged => Change::ItemChanged {
+                item: wire.item.ok_or("missing field `item`")?,
+            },
+            ChangeType::ItemRemoved => Change::ItemRemoved {
+                item_id: wire.item_id.ok_or("missing field `item_id`")?,
+                reason: wire.reason.ok_or("missing field `reason`")?,
+            },
+            ChangeType::Resync => Change::Resync,
+        })
+    }
 }
 
 /// One message on a user's stream: what changed for them, and their counts after it.
@@ -466,6 +506,53 @@ mod follow_tests {
         ItemFilter {
             kind: Some(Kind::Notification),
             ..Default::default()
+        }
+    }
+
+    /// The stream's wire form is a contract (README, the API tests): each change reads back as
+    /// it was written, and a change without its details is refused, not guessed.
+    #[test]
+    fn changes_travel_with_their_type_beside_their_details() {
+        let changes = [
+            Change::ItemAdded {
+                item: item("a", Category::Mandatory, 10, Some(20)),
+            },
+            Change::ItemChanged {
+                item: item("b", Category::Promotional, 10, None),
+            },
+            Change::ItemRemoved {
+                item_id: "c".into(),
+                reason: Removal::RoleRevoked,
+            },
+            Change::Resync,
+        ];
+        for change in changes {
+            let json = serde_json::to_value(&change).unwrap();
+            assert_eq!(serde_json::from_value::<Change>(json).unwrap(), change);
+        }
+        let removed = serde_json::json!({ "type": "item_removed", "item_id": "c", "reason": "expired" });
+        assert_eq!(
+            serde_json::to_value(Change::ItemRemoved {
+                item_id: "c".into(),
+                reason: Removal::Expired
+            })
+            .unwrap(),
+            removed
+        );
+        assert_eq!(
+            serde_json::to_value(Change::Resync).unwrap(),
+            serde_json::json!({ "type": "resync" })
+        );
+        for broken in [
+            serde_json::json!({ "type": "item_added" }),
+            serde_json::json!({ "type": "item_removed", "item_id": "c" }),
+            serde_json::json!({ "type": "item_moved", "item_id": "c" }),
+            serde_json::json!({ "item_id": "c", "reason": "expired" }),
+        ] {
+            assert!(
+                serde_json::from_value::<Change>(broken.clone()).is_err(),
+                "{broken}"
+            );
         }
     }
 
