@@ -3,8 +3,6 @@
 //! server function and then follows the item store, so the stream's changes show in place.
 //! Every control is also a plain form or link, which works before (and without) the wasm.
 
-use std::collections::BTreeSet;
-
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet};
@@ -201,8 +199,9 @@ impl ListKind {
 pub struct ListActions {
     store: ItemStore,
     i18n: leptos_i18n::I18nContext<Locale>,
-    /// Items ticked for "Archive selected".
-    pub selected: RwSignal<BTreeSet<ItemId>>,
+    /// Items ticked for "Archive selected" (at most a page of them: a list, not a set, keeps
+    /// the B-tree's code out of the bundle).
+    pub selected: RwSignal<Vec<ItemId>>,
     /// Why the last action was refused.
     pub refusal: RwSignal<Option<String>>,
     /// What the last action on the whole list did ("Items archived: 3").
@@ -220,9 +219,7 @@ impl ListActions {
             false => (tu_string!(i18n, unarchive_failed), Removal::Archived),
         };
         self.refusal.set(None);
-        self.selected.update(|s| {
-            s.remove(&item_id);
-        });
+        self.selected.update(|s| s.retain(|id| id != &item_id));
         let shown = item.id == item_id;
         // Archiving takes it out of the open lists; unarchiving out of the Archived view.
         let gone = match archive {
@@ -240,12 +237,12 @@ impl ListActions {
         if shown {
             self.store.apply_local(std::slice::from_ref(&gone));
         }
+        let request = match archive {
+            true => ListRequest::Archive(item_id),
+            false => ListRequest::Unarchive(item_id),
+        };
         leptos::task::spawn_local(async move {
-            let answer = match archive {
-                true => crate::items::archive_item(item_id).await,
-                false => crate::items::unarchive_item(item_id).await,
-            };
-            if let Err(e) = answer {
+            if let Err(e) = send(request).await {
                 // Back where it was, with the reason.
                 if shown {
                     self.store.apply_local(&[Change::ItemAdded { item }]);
@@ -259,7 +256,7 @@ impl ListActions {
     /// Archives every ticked item.
     pub fn archive_selected(self) {
         let i18n = self.i18n;
-        let ids: Vec<ItemId> = self.selected.get_untracked().into_iter().collect();
+        let ids: Vec<ItemId> = self.selected.get_untracked();
         self.refusal.set(None);
         if ids.is_empty() {
             self.refusal.set(Some(format!(
@@ -269,7 +266,7 @@ impl ListActions {
             )));
             return;
         }
-        self.selected.set(BTreeSet::new());
+        self.selected.set(Vec::new());
         let gone: Vec<Change> = ids
             .iter()
             .map(|id| Change::ItemRemoved {
@@ -279,7 +276,7 @@ impl ListActions {
             .collect();
         self.store.apply_local(&gone);
         leptos::task::spawn_local(async move {
-            if let Err(e) = crate::items::archive_selected(Some(ids)).await {
+            if let Err(e) = send(ListRequest::ArchiveSelected(ids)).await {
                 // Some may have been archived: the list as the server has it, and the reason.
                 self.store.refetch_all();
                 self.refusal.set(Some(format!(
@@ -296,9 +293,7 @@ impl ListActions {
     pub fn snooze(self, item_id: ItemId, item: ItemView, minutes: u32) {
         let i18n = self.i18n;
         self.refusal.set(None);
-        self.selected.update(|s| {
-            s.remove(&item_id);
-        });
+        self.selected.update(|s| s.retain(|id| id != &item_id));
         let shown = item.id == item_id;
         if shown {
             self.store.apply_local(&[Change::ItemRemoved {
@@ -307,7 +302,7 @@ impl ListActions {
             }]);
         }
         leptos::task::spawn_local(async move {
-            if let Err(e) = crate::items::snooze_item(item_id, Some(minutes), None).await {
+            if let Err(e) = send(ListRequest::Snooze(item_id, minutes)).await {
                 if shown {
                     self.store.apply_local(&[Change::ItemAdded { item }]);
                 }
@@ -326,7 +321,7 @@ impl ListActions {
         let i18n = self.i18n;
         self.refusal.set(None);
         self.done.set(None);
-        self.selected.set(BTreeSet::new());
+        self.selected.set(Vec::new());
         let changes: Vec<Change> = shown
             .into_iter()
             .filter_map(|item| match archive {
@@ -341,14 +336,7 @@ impl ListActions {
             .collect();
         self.store.apply_local(&changes);
         leptos::task::spawn_local(async move {
-            let (kind, workspace, category, search) =
-                (filter.kind, filter.workspace, filter.category, filter.search);
-            let unread = Some(filter.unread);
-            let answer = match archive {
-                true => crate::items::archive_all(kind, workspace, category, search, unread).await,
-                false => crate::items::mark_all_read(kind, workspace, category, search, unread).await,
-            };
-            match answer {
+            match send(ListRequest::WholeList { filter, archive }).await {
                 Ok(count) => {
                     let template = match archive {
                         true => tu_string!(i18n, archived_count),
@@ -385,13 +373,61 @@ impl ListActions {
             }]);
         }
         leptos::task::spawn_local(async move {
-            if let Err(e) = crate::items::mark_read(item_id).await {
+            if let Err(e) = send(ListRequest::MarkRead(item_id)).await {
                 if shown {
                     self.store.apply_local(&[Change::ItemChanged { item }]);
                 }
                 self.refusal.set(Some(super::error_text(i18n, &e)));
             }
         });
+    }
+}
+
+/// What a list's control asks of the server.
+pub enum ListRequest {
+    Archive(ItemId),
+    Unarchive(ItemId),
+    ArchiveSelected(Vec<ItemId>),
+    /// The item, for so many minutes.
+    Snooze(ItemId, u32),
+    MarkRead(ItemId),
+    /// Archive, or mark read, every item `filter` selects.
+    WholeList {
+        filter: ItemFilter,
+        archive: bool,
+    },
+}
+
+/// Sends what a list's control asks through its server function; answers how many items it
+/// changed. Its code (the callers of seven server functions) is a wasm file of its own in the
+/// release build: the browser needs it only once the user acts, so it is fetched after the
+/// page is interactive (`ListActions::preload`), not before.
+#[leptos::lazy]
+async fn send(request: ListRequest) -> Result<usize, AppError> {
+    use crate::items;
+    match request {
+        ListRequest::Archive(id) => items::archive_item(id).await.map(|_| 1),
+        ListRequest::Unarchive(id) => items::unarchive_item(id).await.map(|_| 1),
+        ListRequest::ArchiveSelected(ids) => {
+            let count = ids.len();
+            items::archive_selected(Some(ids)).await.map(|()| count)
+        }
+        ListRequest::Snooze(id, minutes) => items::snooze_item(id, Some(minutes), None).await.map(|_| 1),
+        ListRequest::MarkRead(id) => items::mark_read(id).await.map(|_| 1),
+        ListRequest::WholeList { filter, archive } => {
+            let ItemFilter {
+                kind,
+                workspace,
+                category,
+                search,
+                unread,
+                ..
+            } = filter;
+            match archive {
+                true => items::archive_all(kind, workspace, category, search, Some(unread)).await,
+                false => items::mark_all_read(kind, workspace, category, search, Some(unread)).await,
+            }
+        }
     }
 }
 
@@ -425,11 +461,19 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     let actions = ListActions {
         store,
         i18n,
-        selected: RwSignal::new(BTreeSet::new()),
+        selected: RwSignal::new(Vec::new()),
         refusal: RwSignal::new(None),
         done: RwSignal::new(None),
     };
     provide_context(actions);
+    // The controls' code (`send`) is fetched once the list is interactive, in a task of its own.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        gloo_timers::callback::Timeout::new(0, || {
+            leptos::lazy_preload!(send);
+        })
+        .forget();
+    });
     // Without the wasm, an action the server refused comes back in the URL.
     let posted_refusal = [
         (super::refusal::<ArchiveItem>(), tu_string!(i18n, archive_failed)),

@@ -108,10 +108,10 @@ pub fn ItemCard(item: ItemView, #[prop(optional)] controls: Option<CardControls>
                 if let Some(a) = actions {
                     let on = event_target_checked(&ev);
                     a.selected.update(|s| {
-                        match on {
-                            true => s.insert(id.clone()),
-                            false => s.remove(&id),
-                        };
+                        s.retain(|ticked| ticked != &id);
+                        if on {
+                            s.push(id.clone());
+                        }
                     });
                 }
             }
