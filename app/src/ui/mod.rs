@@ -22,6 +22,7 @@ use leptos::server::codee::{Decoder, Encoder};
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
+use server_fn::error::ServerFnUrlError;
 
 use crate::auth::{CurrentUser, get_current_user};
 use crate::error::{AppError, Refusal};
@@ -320,14 +321,11 @@ pub(crate) const EMAIL_PATTERN: &str = r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+";
 
 /// Why the server refused a form posted to the server function `S`, when this page load is the
 /// browser coming back from it (Leptos puts the refusal in the URL).
-pub(crate) fn refusal<S>() -> Option<crate::error::AppError>
-where
-    S: server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
-{
-    ServerAction::<S>::new()
-        .value()
-        .with_untracked(|answer| answer.as_ref().and_then(|r| r.as_ref().err().cloned()))
+pub(crate) fn refusal<S: server_fn::ServerFn>() -> Option<AppError> {
+    // What `ServerAction::new` reads, without making the action: that would put the code that
+    // calls `S` into the bundle, for every form whose refusal a page shows.
+    let posted = use_context::<leptos::server::ServerActionError>()?;
+    (posted.path() == S::PATH).then(|| ServerFnUrlError::<AppError>::decode_err(posted.err()))
 }
 
 /// The value of a submitted form's control (in the browser; `None` on the server).
