@@ -129,6 +129,20 @@ struct PaneData {
     opened: RwSignal<bool>,
     /// `None` until the first answer.
     pane: RwSignal<Option<Result<BellPane, AppError>>>,
+    /// What shows an answer, from the pane's own wasm file (`pane_loader`).
+    render: RwSignal<Option<PaneView>>,
+}
+
+/// Shows the pane's content.
+type PaneView = fn(BellPane) -> AnyView;
+
+/// Fetches the pane's content and what shows it. Its code (the call of `get_bell_pane` and the
+/// pane's view) is a wasm file of its own in the release build: nobody needs it before the
+/// bell is first opened, so the page is interactive without it.
+#[leptos::lazy]
+async fn load_pane() -> (Result<BellPane, AppError>, PaneView) {
+    let show: PaneView = |pane| view! { <BellPaneContent pane /> }.into_any();
+    (get_bell_pane().await, show)
 }
 
 impl PaneData {
@@ -136,6 +150,7 @@ impl PaneData {
         let store = ItemStore::get();
         let opened = RwSignal::new(false);
         let pane = RwSignal::new(None);
+        let render = RwSignal::new(None);
         let reload = RwSignal::new(0u64);
         // Only the newest request's answer is shown.
         let latest = StoredValue::new(0u64);
@@ -148,8 +163,9 @@ impl PaneData {
             let request = latest.get_value() + 1;
             latest.set_value(request);
             leptos::task::spawn_local(async move {
-                let answer = get_bell_pane().await;
+                let (answer, show) = load_pane().await;
                 if latest.try_get_value() == Some(request) {
+                    render.try_set(Some(show));
                     pane.try_set(Some(answer));
                 }
             });
@@ -171,7 +187,7 @@ impl PaneData {
                 reload.update(|r| *r += 1);
             }
         });
-        PaneData { opened, pane }
+        PaneData { opened, pane, render }
     }
 }
 
@@ -184,7 +200,7 @@ fn Bell(pending: Option<i64>, pane: PaneData) -> impl IntoView {
     let i18n = use_i18n();
     let store = ItemStore::get();
     let open = RwSignal::new(false);
-    let PaneData { opened, pane } = pane;
+    let PaneData { opened, pane, render } = pane;
     let button = NodeRef::<html::Button>::new();
     let close = move || {
         open.set(false);
@@ -263,10 +279,10 @@ fn Bell(pending: Option<i64>, pane: PaneData) -> impl IntoView {
             >
                 <div id="bell-pane-content">
                     // While a new answer loads, the last one stays.
-                    {move || match pane.get() {
-                        Some(Ok(p)) => view! { <BellPaneContent pane=p /> }.into_any(),
-                        Some(Err(e)) => view! { <p role="alert" class="text-sm text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
-                        None => view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }.into_any(),
+                    {move || match (pane.get(), render.get()) {
+                        (Some(Ok(p)), Some(show)) => show(p),
+                        (Some(Err(e)), _) => view! { <p role="alert" class="text-sm text-red-800">{super::error_text(i18n, &e)}</p> }.into_any(),
+                        _ => view! { <p class="text-sm text-slate-600">{tu_string!(i18n, loading)}</p> }.into_any(),
                     }}
                 </div>
                 <div class="mt-4 flex flex-wrap gap-3 border-t border-slate-200 pt-3 text-sm">
