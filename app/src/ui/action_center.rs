@@ -17,8 +17,7 @@ use crate::error::AppError;
 use crate::i18n::*;
 use crate::items::{
     ArchiveAll, ArchiveItem, ArchiveSelected, Category, ItemFilter, ItemId, ItemPage, ItemView, Kind,
-    MarkAllRead, MarkRead, OVERVIEW_ITEMS, Order, SnoozeItem, UnarchiveItem, get_overview, list_items,
-    workspaces,
+    MarkAllRead, MarkRead, OVERVIEW_ITEMS, Order, SnoozeItem, UnarchiveItem,
 };
 use crate::live::{Change, Followed, Removal};
 
@@ -30,7 +29,10 @@ pub fn ActionCenter() -> impl IntoView {
     let store = ItemStore::get();
     super::require_setup();
     // Read once for every list under the Action Center.
-    provide_context(WorkspaceCatalog(super::page_resource(|| (), |_| workspaces())));
+    provide_context(WorkspaceCatalog(super::page_resource(
+        || (),
+        |_| super::fetch::workspaces(),
+    )));
     let tab = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-700 aria-[current=page]:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600";
     view! {
         <h1 class="text-2xl font-semibold">{tu_string!(i18n, app_name)}</h1>
@@ -57,7 +59,7 @@ struct WorkspaceCatalog(super::PageResource<Result<Vec<crate::items::Workspace>,
 pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let store = ItemStore::get();
-    let overview = super::page_resource(move || store.generation.get(), |_| get_overview());
+    let overview = super::page_resource(move || store.generation.get(), |_| super::fetch::overview());
     let due = ItemFilter {
         kind: Some(Kind::Action),
         order: Order::DueDate,
@@ -452,7 +454,7 @@ pub fn ItemList(kind: ListKind) -> impl IntoView {
     });
     let page = super::page_resource(
         move || (filter.get(), store.generation.get()),
-        |(f, _)| list_items(f),
+        |(f, _)| super::fetch::list(f),
     );
     store.follow_resource(page, move |page, change| match page {
         Ok(page) => page.follow(&filter.get_untracked(), change),

@@ -9,13 +9,13 @@ use super::store::ItemStore;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::items::{BELL_NOTIFICATIONS, BellPane, ItemFilter, Kind, Order, get_bell_pane, item_counts};
+use crate::items::{BELL_NOTIFICATIONS, BellPane, ItemFilter, Kind, Order, get_bell_pane};
 use crate::live::Followed;
 
 #[component]
 pub fn Header(user: super::PageResource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
-    let counts = super::page_resource(|| (), |_| item_counts());
+    let counts = super::page_resource(|| (), |_| super::fetch::counts());
     // Made here, once, not in the bell: the closure below runs again on the server as each
     // resource resolves, so the bell is made again each time; a resource or a suspense
     // boundary in it would take another hydration id each run, in an order the browser, which

@@ -6,6 +6,7 @@
 
 mod action_center;
 mod admin;
+mod fetch;
 mod focus;
 mod format;
 mod header;
@@ -24,7 +25,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 use server_fn::error::ServerFnUrlError;
 
-use crate::auth::{CurrentUser, get_current_user};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, Refusal};
 use crate::i18n::*;
 use action_center::{ActionCenter, ItemList, ListKind, Overview};
@@ -135,13 +136,16 @@ pub struct SignedInUser(pub PageResource<Result<Option<CurrentUser>, AppError>>)
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let user = page_resource(|| (), |_| get_current_user());
+    let user = page_resource(|| (), |_| fetch::current_user());
     provide_context(SignedInUser(user));
     store::ItemStore::provide();
     let local_dates = format::LocalDates(RwSignal::new(false));
     provide_context(local_dates);
     // Runs once the page is hydrated: from then on dates are shown in the reader's locale.
-    Effect::new(move |_| local_dates.0.set(true));
+    Effect::new(move |_| {
+        local_dates.0.set(true);
+        fetch::preload();
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/action-center.css" />
         <Title text="Action Center" />

@@ -1,0 +1,86 @@
+//! What the frame and the Action Center's views fetch again in the browser, once their page
+//! has been rendered: the same server functions, but in the browser through lazy functions, so
+//! that the code calling them is a wasm file of its own, fetched the first time a view needs
+//! fresh data (a filter changed, the stream resynced) and not before the page is interactive.
+//! Their first data always comes with the page. On the server they call the server function
+//! directly: a lazy function called there has the browser preload its file.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::items::{Counts, ItemFilter, ItemPage, Overview, Workspace};
+
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    #[cfg(feature = "hydrate")]
+    return client::current_user().await;
+    #[cfg(not(feature = "hydrate"))]
+    crate::auth::get_current_user().await
+}
+
+pub async fn counts() -> Result<Counts, AppError> {
+    #[cfg(feature = "hydrate")]
+    return client::counts().await;
+    #[cfg(not(feature = "hydrate"))]
+    crate::items::item_counts().await
+}
+
+pub async fn workspaces() -> Result<Vec<Workspace>, AppError> {
+    #[cfg(feature = "hydrate")]
+    return client::workspaces().await;
+    #[cfg(not(feature = "hydrate"))]
+    crate::items::workspaces().await
+}
+
+pub async fn overview() -> Result<Overview, AppError> {
+    #[cfg(feature = "hydrate")]
+    return client::overview().await;
+    #[cfg(not(feature = "hydrate"))]
+    crate::items::get_overview().await
+}
+
+pub async fn list(filter: ItemFilter) -> Result<ItemPage, AppError> {
+    #[cfg(feature = "hydrate")]
+    return client::list(filter).await;
+    #[cfg(not(feature = "hydrate"))]
+    crate::items::list_items(filter).await
+}
+
+/// Has the browser fetch the lazy files a move to another Action Center view needs (its data
+/// is not in the page then), once this page is interactive.
+pub fn preload() {
+    #[cfg(feature = "hydrate")]
+    gloo_timers::callback::Timeout::new(0, || {
+        leptos::lazy_preload!(client::list);
+        leptos::lazy_preload!(client::overview);
+    })
+    .forget();
+}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use super::*;
+
+    #[leptos::lazy]
+    pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+        crate::auth::get_current_user().await
+    }
+
+    #[leptos::lazy]
+    pub async fn counts() -> Result<Counts, AppError> {
+        crate::items::item_counts().await
+    }
+
+    #[leptos::lazy]
+    pub async fn workspaces() -> Result<Vec<Workspace>, AppError> {
+        crate::items::workspaces().await
+    }
+
+    #[leptos::lazy]
+    pub async fn overview() -> Result<Overview, AppError> {
+        crate::items::get_overview().await
+    }
+
+    #[leptos::lazy]
+    pub async fn list(filter: ItemFilter) -> Result<ItemPage, AppError> {
+        crate::items::list_items(filter).await
+    }
+}
