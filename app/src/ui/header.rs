@@ -129,7 +129,7 @@ struct PaneData {
     opened: RwSignal<bool>,
     /// `None` until the first answer.
     pane: RwSignal<Option<Result<BellPane, AppError>>>,
-    /// What shows an answer, from the pane's own wasm file (`pane_loader`).
+    /// What shows an answer, from the pane's own wasm file (`load_pane`).
     render: RwSignal<Option<PaneView>>,
 }
 

@@ -325,7 +325,7 @@ pub(crate) const EMAIL_PATTERN: &str = r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+";
 
 /// Why the server refused a form posted to the server function `S`, when this page load is the
 /// browser coming back from it (Leptos puts the refusal in the URL).
-pub(crate) fn refusal<S: server_fn::ServerFn>() -> Option<AppError> {
+pub(crate) fn refusal<S: server_fn::ServerFn<Error = AppError>>() -> Option<AppError> {
     // What `ServerAction::new` reads, without making the action: that would put the code that
     // calls `S` into the bundle, for every form whose refusal a page shows.
     let posted = use_context::<leptos::server::ServerActionError>()?;
