@@ -5,9 +5,12 @@ by the crate its (demangled) name starts with, from the file's name section.
 Run it on the wasm before wasm-bindgen and wasm-opt strip the names (cargo-leptos leaves it at
 $CARGO_TARGET_DIR/front/wasm32-unknown-unknown/wasm-release/frontend.wasm):
 
-    python3 bench/wasm-sizes.py FILE [GROUPS] [LARGEST]
+    python3 bench/wasm-sizes.py [--by-app] FILE [GROUPS] [LARGEST]
 
-GROUPS (default 30) crates are listed, then the LARGEST (default 0) single functions.
+GROUPS (default 30) crates are listed, then the LARGEST (default 0) single functions. With
+--by-app, a function whose name mentions an item of the app (`app::ui::item::DueLabel`, its
+closures, a framework trait implemented for it) counts for that item instead of its crate:
+framework code instantiated for one view or type shows up under that view or type.
 """
 import collections
 import re
@@ -122,15 +125,32 @@ def crate_of(path):
     return "(std)" if re.search(r"\b(core|alloc|std)::", path) else "(other)"
 
 
+def app_item_of(path):
+    """The first item of the app a path names (`app::ui::item::DueLabel`), or None."""
+    m = re.search(r"\bapp((?:::[A-Za-z_][A-Za-z0-9_]*){1,3})", path)
+    if not m:
+        return None
+    segments = m.group(1).split("::")[1:]
+    # Up to the first capitalised segment (a type or component), else the whole module path.
+    for n, segment in enumerate(segments):
+        if segment[:1].isupper():
+            segments = segments[:n + 1]
+            break
+    return "app::" + "::".join(segments)
+
+
 def main():
-    data = open(sys.argv[1], "rb").read()
-    groups_shown = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-    largest = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    args = sys.argv[1:]
+    by_app = "--by-app" in args
+    args = [a for a in args if a != "--by-app"]
+    data = open(args[0], "rb").read()
+    groups_shown = int(args[1]) if len(args) > 1 else 30
+    largest = int(args[2]) if len(args) > 2 else 0
     funcs = [(demangle(name), size) for name, size in functions(data)]
     total = sum(size for _, size in funcs)
     groups = collections.Counter()
     for path, size in funcs:
-        groups[crate_of(path)] += size
+        groups[(by_app and app_item_of(path)) or crate_of(path)] += size
     print(f"{len(funcs)} functions, {total} bytes of code")
     for crate, size in groups.most_common(groups_shown):
         print(f"{size:9d} {100 * size / total:5.1f}%  {crate}")

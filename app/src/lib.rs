@@ -3,13 +3,7 @@
 
 #![recursion_limit = "256"]
 
-// The i18n module from locales/*.json. (leptos_i18n now prefers build-script code generation,
-// which pulls in ICU's data generator; the macro gives the same module without it.)
-#[allow(deprecated)]
-mod i18n_module {
-    leptos_i18n::load_locales!();
-}
-pub use i18n_module::i18n;
+pub mod i18n;
 
 /// Declares a name or id that crosses modules as its own type, so a user id cannot be passed
 /// where an org id is expected. It is a `String` on the wire (serde) and in storage (sqlx), and

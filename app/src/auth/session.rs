@@ -224,17 +224,14 @@ pub fn require_user() -> Result<(crate::state::AppState, CurrentUser), crate::er
     Ok((state, user))
 }
 
-/// The cookie in which the UI keeps the chosen language (leptos_i18n's).
+/// The cookie in which the UI keeps the chosen language (the name leptos_i18n gave it, kept so
+/// earlier choices still count).
 pub const UI_LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 
 /// The language the person reads the UI in: the switcher's cookie, else the browser's first
 /// `Accept-Language` tag. Item text in the UI follows it (email follows the email language).
 pub fn ui_language(headers: &http::HeaderMap) -> Option<String> {
-    let from_cookie = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| cookie_value(h, UI_LANGUAGE_COOKIE));
+    let from_cookie = ui_language_cookie(headers);
     let from_browser = || {
         headers
             .get(http::header::ACCEPT_LANGUAGE)
@@ -245,6 +242,15 @@ pub fn ui_language(headers: &http::HeaderMap) -> Option<String> {
     from_cookie.or_else(from_browser).filter(|tag| {
         !tag.is_empty() && tag.len() <= 35 && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     })
+}
+
+/// The language the switcher's cookie names, as written (it may name no UI language).
+pub fn ui_language_cookie(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| cookie_value(h, UI_LANGUAGE_COOKIE))
 }
 
 /// The signed-in user of the current request, put there by the server's session layer.

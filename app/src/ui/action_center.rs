@@ -200,7 +200,7 @@ impl ListKind {
 #[derive(Clone, Copy)]
 pub struct ListActions {
     store: ItemStore,
-    i18n: leptos_i18n::I18nContext<Locale>,
+    i18n: UiLanguage,
     /// Items ticked for "Archive selected" (at most a page of them: a list, not a set, keeps
     /// the B-tree's code out of the bundle).
     pub selected: RwSignal<Vec<ItemId>>,

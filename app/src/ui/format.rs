@@ -50,7 +50,7 @@ pub struct LocalDates(pub RwSignal<bool>);
 #[component]
 pub fn LocalTime(ms: i64) -> impl IntoView {
     let local = use_context::<LocalDates>();
-    let lang = use_i18n().get_locale_untracked().as_str();
+    let lang = use_i18n().tag();
     let text = move || match local {
         Some(LocalDates(on)) if on.get() => in_locale(ms, lang),
         _ => utc(ms),

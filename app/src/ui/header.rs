@@ -49,7 +49,7 @@ pub fn Header(user: super::PageResource<Result<Option<CurrentUser>, AppError>>) 
 #[component]
 fn LanguageSwitcher() -> impl IntoView {
     let i18n = use_i18n();
-    let current = i18n.get_locale_untracked().as_str();
+    let current = i18n.tag();
     let on_change = move |ev: leptos::ev::Event| remember_language(&event_target_value(&ev));
     view! {
         <label for="ui-language" class="sr-only">{tu_string!(i18n, language)}</label>
@@ -64,7 +64,7 @@ fn LanguageSwitcher() -> impl IntoView {
     }
 }
 
-/// The cookie the server reads the UI language from (leptos_i18n's name for it).
+/// The cookie the server reads the UI language from (`auth::session::UI_LANGUAGE_COOKIE`).
 #[cfg(feature = "hydrate")]
 const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 

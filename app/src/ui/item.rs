@@ -9,7 +9,6 @@ use crate::items::{
     ArchiveItem, Category, DueState, ItemId, ItemView, MarkRead, OpenItem, SnoozeItem, SnoozeLength, Status,
     UnarchiveItem,
 };
-use leptos_i18n::I18nContext;
 use server_fn::ServerFn;
 
 #[component]
@@ -29,7 +28,7 @@ pub fn CategoryLabel(category: Category) -> impl IntoView {
 }
 
 /// The category's name in the UI language.
-pub fn category_name(i18n: I18nContext<Locale>, category: Category) -> &'static str {
+pub fn category_name(i18n: UiLanguage, category: Category) -> &'static str {
     match category {
         Category::Mandatory => tu_string!(i18n, mandatory),
         Category::Recommended => tu_string!(i18n, recommended),
@@ -39,7 +38,7 @@ pub fn category_name(i18n: I18nContext<Locale>, category: Category) -> &'static 
 }
 
 /// The workspace's name in the UI language (unknown workspaces show their id).
-pub fn workspace_label(i18n: I18nContext<Locale>, workspace: &str) -> String {
+pub fn workspace_label(i18n: UiLanguage, workspace: &str) -> String {
     match workspace {
         "account_settings" => tu_string!(i18n, ws_account_settings).to_string(),
         "marketplace_offers" => tu_string!(i18n, ws_marketplace_offers).to_string(),

@@ -20,7 +20,7 @@ pub mod store;
 
 use leptos::prelude::*;
 use leptos::server::codee::{Decoder, Encoder};
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 use server_fn::error::ServerFnUrlError;
@@ -29,7 +29,6 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, Refusal};
 use crate::i18n::*;
 use action_center::{ActionCenter, ItemList, ListKind, Overview};
-use leptos_i18n::I18nContext;
 
 /// The Content Security Policy of a page: scripts only from this site, plus the inline
 /// hydration scripts that carry this response's nonce; no framing.
@@ -136,6 +135,8 @@ pub struct SignedInUser(pub PageResource<Result<Option<CurrentUser>, AppError>>)
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let language = UiLanguage::of_page();
+    language.provide();
     let user = page_resource(|| (), |_| fetch::current_user());
     provide_context(SignedInUser(user));
     store::ItemStore::provide();
@@ -149,7 +150,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/action-center.css" />
         <Title text="Action Center" />
-        <I18nContextProvider>
+        <Html attr:lang=language.tag() attr:dir="ltr" />
             <Router>
                 <header::Header user />
                 <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
@@ -176,7 +177,6 @@ pub fn App() -> impl IntoView {
                     </Routes>
                 </main>
             </Router>
-        </I18nContextProvider>
     }
 }
 
@@ -234,7 +234,7 @@ pub(crate) fn require_setup() {
 }
 
 /// An error from the server in the UI language.
-pub(crate) fn error_text(i18n: I18nContext<Locale>, err: &AppError) -> String {
+pub(crate) fn error_text(i18n: UiLanguage, err: &AppError) -> String {
     match err {
         AppError::Unauthenticated => tu_string!(i18n, error_unauthenticated).to_string(),
         AppError::Forbidden => tu_string!(i18n, error_forbidden).to_string(),
@@ -245,7 +245,7 @@ pub(crate) fn error_text(i18n: I18nContext<Locale>, err: &AppError) -> String {
     }
 }
 
-fn refusal_text(i18n: I18nContext<Locale>, refusal: &Refusal) -> String {
+fn refusal_text(i18n: UiLanguage, refusal: &Refusal) -> String {
     let text = |template: &str, values: &[(&str, &str)]| fill(template, values);
     match refusal {
         Refusal::MandatoryNotArchivable => text(tu_string!(i18n, refusal_mandatory_not_archivable), &[]),
@@ -389,29 +389,23 @@ mod tests {
         assert_eq!(decoded, pairs.map(|(k, v)| (k.to_string(), v)));
     }
 
-    #[cfg(feature = "ssr")]
-    #[tokio::test]
-    async fn refusals_are_worded_in_the_reader_language() {
-        // The language context runs effects, which need an executor.
-        let _ = any_spawner::Executor::init_tokio();
+    #[test]
+    fn refusals_are_worded_in_the_reader_language() {
         let refusal = AppError::Invalid(Refusal::SomeNotArchived {
             refused: 1,
             total: 2,
             reason: Box::new(Refusal::MandatoryNotArchivable.into()),
         });
-        let owner = leptos::prelude::Owner::new();
-        owner.with(|| {
-            let i18n = leptos_i18n::context::init_i18n_context::<Locale>();
-            i18n.set_locale(Locale::nl);
-            assert_eq!(
-                error_text(i18n, &refusal),
-                "1 van 2 konden niet worden gearchiveerd: Een verplichte actie kan niet worden gearchiveerd."
-            );
-            i18n.set_locale(Locale::en);
-            assert_eq!(
-                error_text(i18n, &Refusal::TooManySelected { max: 100 }.into()),
-                "Select at most 100 items at once."
-            );
-        });
+        assert_eq!(
+            error_text(UiLanguage(Locale::nl), &refusal),
+            "1 van 2 konden niet worden gearchiveerd: Een verplichte actie kan niet worden gearchiveerd."
+        );
+        assert_eq!(
+            error_text(
+                UiLanguage(Locale::en),
+                &Refusal::TooManySelected { max: 100 }.into()
+            ),
+            "Select at most 100 items at once."
+        );
     }
 }

@@ -11,7 +11,6 @@ use crate::i18n::*;
 use crate::preferences::{
     EMAIL_LANGUAGES, Preferences, ResendVerification, SubmitPreferences, get_preferences,
 };
-use leptos_i18n::I18nContext;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormMode {
@@ -51,7 +50,7 @@ pub fn PreferencesPage() -> impl IntoView {
     }
 }
 
-fn language_name(i18n: I18nContext<Locale>, tag: &str) -> String {
+fn language_name(i18n: UiLanguage, tag: &str) -> String {
     match tag {
         "nl" => tu_string!(i18n, dutch).to_string(),
         "de" => tu_string!(i18n, german).to_string(),

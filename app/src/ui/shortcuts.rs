@@ -51,7 +51,7 @@ impl Shortcut {
     }
 
     /// What it does, in the UI language (Escape, which closes what is open, goes unlisted).
-    fn describe(self, i18n: leptos_i18n::I18nContext<Locale>) -> Option<&'static str> {
+    fn describe(self, i18n: UiLanguage) -> Option<&'static str> {
         Some(match self {
             Shortcut::Next => tu_string!(i18n, shortcut_next),
             Shortcut::Previous => tu_string!(i18n, shortcut_previous),
