@@ -14,6 +14,8 @@ framework code instantiated for one view or type shows up under that view or typ
 """
 import collections
 import re
+import shutil
+import subprocess
 import sys
 
 
@@ -116,9 +118,24 @@ def demangle(name):
     return path
 
 
+def demangle_all(names):
+    """Every name demangled: by rustfilt where it is installed (`cargo install rustfilt`), which
+    reads v0 names whole, generic arguments included; else by `demangle`."""
+    rustfilt = shutil.which("rustfilt")
+    if rustfilt:
+        out = subprocess.run([rustfilt], input="\n".join(names), capture_output=True, text=True, check=True)
+        demangled = out.stdout.split("\n")
+        if len(demangled) >= len(names):
+            return [re.sub(r"::h[0-9a-f]{16}$", "", d) for d in demangled[:len(names)]]
+    return [demangle(name) for name in names]
+
+
 def crate_of(path):
-    for crate in re.findall(r"([a-z_][a-z0-9_]*)::", path):
-        if crate not in ("core", "alloc", "std", "_", "impl"):
+    # The first crate named, passing over std's crates and their modules (`core::ptr::`).
+    for m in re.finditer(r"([a-z_][a-z0-9_]*)::", path):
+        crate = m.group(1)
+        in_std = re.search(r"\b(core|alloc|std)(::[a-z_][a-z0-9_]*)*::$", path[:m.start()])
+        if crate not in ("core", "alloc", "std", "_", "impl") and not in_std:
             return crate
     if "wbindgen" in path or "wbg" in path:
         return "(wasm-bindgen glue)"
@@ -146,7 +163,8 @@ def main():
     data = open(args[0], "rb").read()
     groups_shown = int(args[1]) if len(args) > 1 else 30
     largest = int(args[2]) if len(args) > 2 else 0
-    funcs = [(demangle(name), size) for name, size in functions(data)]
+    raw = functions(data)
+    funcs = list(zip(demangle_all([name for name, _ in raw]), [size for _, size in raw]))
     total = sum(size for _, size in funcs)
     groups = collections.Counter()
     for path, size in funcs:

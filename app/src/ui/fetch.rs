@@ -5,22 +5,28 @@
 //! Their first data always comes with the page. On the server they call the server function
 //! directly: a lazy function called there has the browser preload its file.
 
-use crate::auth::CurrentUser;
+use super::Frame;
 use crate::error::AppError;
-use crate::items::{Counts, ItemFilter, ItemPage, Overview, Workspace};
+use crate::items::{ItemFilter, ItemPage, Overview, Workspace};
 
-pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+pub async fn frame() -> Result<Frame, AppError> {
     #[cfg(feature = "hydrate")]
-    return client::current_user().await;
+    return client::frame().await;
     #[cfg(not(feature = "hydrate"))]
-    crate::auth::get_current_user().await
+    load_frame().await
 }
 
-pub async fn counts() -> Result<Counts, AppError> {
-    #[cfg(feature = "hydrate")]
-    return client::counts().await;
-    #[cfg(not(feature = "hydrate"))]
-    crate::items::item_counts().await
+/// The user, then (for a user) their pending actions; a failure to count leaves the badge out.
+async fn load_frame() -> Result<Frame, AppError> {
+    let user = crate::auth::get_current_user().await?;
+    let pending_actions = match user {
+        Some(_) => crate::items::item_counts().await.ok().map(|c| c.pending_actions),
+        None => None,
+    };
+    Ok(Frame {
+        user,
+        pending_actions,
+    })
 }
 
 pub async fn workspaces() -> Result<Vec<Workspace>, AppError> {
@@ -60,13 +66,8 @@ mod client {
     use super::*;
 
     #[leptos::lazy]
-    pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
-        crate::auth::get_current_user().await
-    }
-
-    #[leptos::lazy]
-    pub async fn counts() -> Result<Counts, AppError> {
-        crate::items::item_counts().await
+    pub async fn frame() -> Result<Frame, AppError> {
+        load_frame().await
     }
 
     #[leptos::lazy]

@@ -13,9 +13,8 @@ use crate::items::{BELL_NOTIFICATIONS, BellPane, ItemFilter, Kind, Order, get_be
 use crate::live::Followed;
 
 #[component]
-pub fn Header(user: super::PageResource<Result<Option<CurrentUser>, AppError>>) -> impl IntoView {
+pub fn Header(frame: super::PageResource<Result<super::Frame, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
-    let counts = super::page_resource(|| (), |_| super::fetch::counts());
     // Made here, once, not in the bell: the closure below runs again on the server as each
     // resource resolves, so the bell is made again each time; a resource or a suspense
     // boundary in it would take another hydration id each run, in an order the browser, which
@@ -29,12 +28,10 @@ pub fn Header(user: super::PageResource<Result<Option<CurrentUser>, AppError>>) 
                     <LanguageSwitcher />
                     <Suspense fallback=|| ()>
                         {move || {
-                            user.get()
-                                .and_then(|u| u.ok().flatten())
-                                .map(|u| {
-                                    let pending = counts.get().and_then(|c| c.ok()).map(|c| c.pending_actions);
-                                    view! { <SignedIn user=u pending pane /> }
-                                })
+                            frame.get().and_then(Result::ok).and_then(|frame| {
+                                let pending = frame.pending_actions;
+                                frame.user.map(|user| view! { <SignedIn user pending pane /> })
+                            })
                         }}
                     </Suspense>
                 </div>

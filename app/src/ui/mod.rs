@@ -128,17 +128,33 @@ where
     Resource::new_with_options(source, fetcher, false)
 }
 
-/// The signed-in user (or `None`), for the header and the pages' guards.
+/// What the frame around every page shows: the signed-in user (or `None`) and their pending
+/// actions, the bell's first badge (the store has them once the stream runs). One resource for
+/// both, as every page renders both.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Frame {
+    pub user: Option<CurrentUser>,
+    pub pending_actions: Option<i64>,
+}
+
+/// The frame's data, for the header and the pages' guards.
 #[derive(Clone, Copy)]
-pub struct SignedInUser(pub PageResource<Result<Option<CurrentUser>, AppError>>);
+pub struct SignedInUser(pub PageResource<Result<Frame, AppError>>);
+
+impl SignedInUser {
+    /// The signed-in user, once the frame has loaded.
+    pub fn user(self) -> Option<CurrentUser> {
+        self.0.get().and_then(Result::ok).and_then(|frame| frame.user)
+    }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let language = UiLanguage::of_page();
     language.provide();
-    let user = page_resource(|| (), |_| fetch::current_user());
-    provide_context(SignedInUser(user));
+    let frame = page_resource(|| (), |_| fetch::frame());
+    provide_context(SignedInUser(frame));
     store::ItemStore::provide();
     let local_dates = format::LocalDates(RwSignal::new(false));
     provide_context(local_dates);
@@ -152,7 +168,7 @@ pub fn App() -> impl IntoView {
         <Title text="Action Center" />
         <Html attr:lang=language.tag() attr:dir="ltr" />
             <Router>
-                <header::Header user />
+                <header::Header frame />
                 <main id="main" class="mx-auto w-full max-w-5xl px-4 py-6">
                     <Routes fallback=|| view! { <NotFound /> }>
                         // Pages render whole on the server (SsrMode::Async), so that the page
@@ -214,12 +230,12 @@ lazy_pages! {
 /// Sends a user who has not done first-run setup there (the server does the same for a page
 /// it is asked for; this covers moving to an Action Center page inside the app).
 pub(crate) fn require_setup() {
-    let Some(SignedInUser(user)) = use_context::<SignedInUser>() else {
+    let Some(signed_in) = use_context::<SignedInUser>() else {
         return;
     };
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(Some(u))) = user.get()
+        if let Some(u) = signed_in.user()
             && !u.setup_completed
         {
             navigate(

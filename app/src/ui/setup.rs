@@ -116,8 +116,12 @@ fn PreferencesFields(mode: FormMode, prefs: Preferences) -> impl IntoView {
             // The header and the Action Center's guard see the finished setup first.
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
-                if let (Some(user), Ok(fresh)) = (user, crate::auth::get_current_user().await) {
-                    user.0.set(Some(Ok(fresh)));
+                if let (Some(signed_in), Ok(fresh)) = (user, crate::auth::get_current_user().await) {
+                    signed_in.0.update(|frame| {
+                        if let Some(Ok(frame)) = frame {
+                            frame.user = fresh;
+                        }
+                    });
                 }
                 navigate("/action-center", Default::default());
             });
