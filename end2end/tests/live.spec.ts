@@ -115,3 +115,22 @@ test('a producer renames, moves and then withdraws an item: the open list and th
   expect((await shown.json()).status).toBe('expired');
   expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(29);
 });
+
+test('a change made between the render and the stream opening still reaches the open list', async ({ page, request }) => {
+  await signIn(page, 'finance@contoso.test');
+  // The page's stream is held back until the publish is done, as on a slow network.
+  let release = () => {};
+  const published = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/live*', async (route) => {
+    await published;
+    await route.continue();
+  });
+  await page.goto('/action-center/actions');
+  await expectHydrated(page);
+  const initial = Number(await badge(page).textContent());
+  await publish(request, 'Confirm the direct debit mandate', { due_at: '2026-01-03T09:00:00Z' });
+  release();
+  // The stream starts where the page was rendered, so it replays the publish.
+  await expect(page.getByRole('article', { name: 'Confirm the direct debit mandate' })).toBeVisible();
+  await expect(badge(page)).toHaveText(String(initial + 1));
+});

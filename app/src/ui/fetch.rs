@@ -23,9 +23,15 @@ async fn load_frame() -> Result<Frame, AppError> {
         Some(_) => crate::items::item_counts().await.ok().map(|c| c.pending_actions),
         None => None,
     };
+    #[cfg(feature = "ssr")]
+    let log_position = crate::auth::session::log_position().map(|position| position.0);
+    // Fetched again in the browser, the frame does not restart the stream.
+    #[cfg(not(feature = "ssr"))]
+    let log_position = None;
     Ok(Frame {
         user,
         pending_actions,
+        log_position,
     })
 }
 

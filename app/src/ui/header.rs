@@ -29,8 +29,8 @@ pub fn Header(frame: super::PageResource<Result<super::Frame, AppError>>) -> imp
                     <Suspense fallback=|| ()>
                         {move || {
                             frame.get().and_then(Result::ok).and_then(|frame| {
-                                let pending = frame.pending_actions;
-                                frame.user.map(|user| view! { <SignedIn user pending pane /> })
+                                let (pending, resume) = (frame.pending_actions, frame.log_position);
+                                frame.user.map(|user| view! { <SignedIn user pending resume pane /> })
                             })
                         }}
                     </Suspense>
@@ -90,11 +90,11 @@ fn remember_language(locale: &str) {
 }
 
 #[component]
-fn SignedIn(user: CurrentUser, pending: Option<i64>, pane: PaneData) -> impl IntoView {
+fn SignedIn(user: CurrentUser, pending: Option<i64>, resume: Option<i64>, pane: PaneData) -> impl IntoView {
     let i18n = use_i18n();
     let is_admin = user.roles.iter().any(|r| r == crate::admin::ADMIN_ROLE);
     // The stream starts once the page is hydrated, and runs as long as the page does.
-    Effect::new(move |_| super::live::start(ItemStore::get()));
+    Effect::new(move |_| super::live::start(ItemStore::get(), resume));
     view! {
         <div class="flex items-center gap-3">
             {is_admin.then(|| view! {

@@ -7,12 +7,15 @@
 
 use super::store::ItemStore;
 
-/// Opens the stream (in the browser; nothing happens on the server).
-pub fn start(store: ItemStore) {
+/// Opens the stream (in the browser; nothing happens on the server), from `resume`, the event
+/// log's position the page was rendered at, when known. Its code is a wasm file of its own
+/// (a lazy function), fetched once the page is interactive: the stream replays from `resume`
+/// whatever happened meanwhile.
+pub fn start(store: ItemStore, resume: Option<i64>) {
     #[cfg(feature = "hydrate")]
-    client::start(store);
+    leptos::task::spawn_local(client::start(store, resume));
     #[cfg(not(feature = "hydrate"))]
-    let _ = store;
+    let _ = (store, resume);
 }
 
 #[cfg(feature = "hydrate")]
@@ -50,11 +53,16 @@ mod client {
     }
 
     /// Opens the page's one stream (a header rendered again does not open another).
-    pub fn start(store: ItemStore) {
+    #[leptos::lazy]
+    pub fn start(store: ItemStore, resume: Option<i64>) {
         if STARTED.replace(true) {
             return;
         }
-        open(store, Rc::new(RefCell::new(Link::default())));
+        let link = Link {
+            last_id: resume.map(|id| id.to_string()),
+            ..Link::default()
+        };
+        open(store, Rc::new(RefCell::new(link)));
     }
 
     fn open(store: ItemStore, link: Rc<RefCell<Link>>) {

@@ -135,6 +135,9 @@ where
 pub struct Frame {
     pub user: Option<CurrentUser>,
     pub pending_actions: Option<i64>,
+    /// Where the organisation's event log stood when the page was rendered: the page's stream
+    /// starts there, so a change made between the render and the stream's opening is not lost.
+    pub log_position: Option<i64>,
 }
 
 /// The frame's data, for the header and the pages' guards.
