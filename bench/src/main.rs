@@ -256,15 +256,18 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
     tx.commit().await.unwrap();
 
     // Items: spread over orgs, categories, workspaces and one or two target roles each; all
-    // already "emailed", so a server started on this database does not mail a million items.
-    // Multi-row INSERTs: 250 items (8 values each) per statement.
+    // already "emailed", reach-checked, escalated and indexed for search, as a database in
+    // service is: a server started on it neither mails a million items nor spends the run
+    // catching up in the lifecycle (items::lifecycle), whose writes would compete with what is
+    // measured. Multi-row INSERTs: 250 items (10 values each) per statement.
     const ROWS: usize = 250;
     let mut tx = db.pool().begin().await.unwrap();
     for start in (0..items).step_by(ROWS) {
         let end = (start + ROWS).min(items);
         let mut sql = String::from(
             "INSERT INTO items (id, org_id, kind, category, workspace, title, body, due_at, status, created_at, \
-             updated_at, emails_planned_at, reminded_7d_at, reminded_1d_at, reminded_overdue_at, audience_roles) VALUES ",
+             updated_at, emails_planned_at, reminded_7d_at, reminded_1d_at, reminded_overdue_at, audience_roles, \
+             reach_checked_at, escalated_at, search_words) VALUES ",
         );
         let mut audience_sql = String::from("INSERT INTO item_audience_roles (item_id, role) VALUES ");
         let mut rows = Vec::new();
@@ -298,12 +301,12 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
             ));
         }
         for (r, _) in rows.iter().enumerate() {
-            let b = r * 9;
+            let b = r * 10;
             if r > 0 {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, '{{}}', ${}, 'open', ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${}, '{{}}', ${}, 'open', ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                 b + 1,
                 b + 2,
                 b + 3,
@@ -317,7 +320,10 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
                 b + 8,
                 b + 8,
                 b + 8,
-                b + 9
+                b + 9,
+                b + 8,
+                b + 8,
+                b + 10
             ));
         }
         let mut query = sqlx::query(&sql);
@@ -331,7 +337,11 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
                 .bind(format!("{{\"en\":\"Item {id}\"}}"))
                 .bind(*due)
                 .bind(*created)
-                .bind(key.clone());
+                .bind(key.clone())
+                .bind(app::items::search::stored_words(
+                    &[("en".to_string(), format!("Item {id}"))].into(),
+                    &app::items::LocalizedText::new(),
+                ));
         }
         query.execute(&mut *tx).await.unwrap();
         for (a, _) in audience.iter().enumerate() {

@@ -318,8 +318,8 @@ pub async fn check_reach(db: &Db, now: i64) -> Result<(usize, usize), ItemError>
     .bind(BATCH)
     .fetch_all(db.pool())
     .await?;
-    let (mut checked, mut raised) = (0, 0);
-    for row in rows {
+    let mut raised = 0;
+    for row in &rows {
         // One closed within the second since it was published concerns nobody.
         let open = row.status == Status::Open.as_str();
         let concern = match open {
@@ -329,17 +329,50 @@ pub async fn check_reach(db: &Db, now: i64) -> Result<(usize, usize), ItemError>
         if let Some(concern) = concern {
             // Published before the check is recorded: a pass that dies in between publishes
             // again next time, which the idempotency key turns into the same item.
-            publish(db, &admins_action(&row, concern, now), None, "system").await?;
+            publish(db, &admins_action(row, concern, now), None, "system").await?;
             raised += 1;
         }
-        sqlx::query("UPDATE items SET reach_checked_at = $1 WHERE id = $2 AND reach_checked_at IS NULL")
-            .bind(now)
-            .bind(&row.id)
-            .execute(db.pool())
-            .await?;
-        checked += 1;
     }
-    Ok((checked, raised))
+    record(db, Step::ReachChecked, &rows, now).await?;
+    Ok((rows.len(), raised))
+}
+
+/// A step of the lifecycle that is done once per mandatory action, recorded on its row.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    ReachChecked,
+    Escalated,
+}
+
+impl Step {
+    fn column(self) -> &'static str {
+        match self {
+            Step::ReachChecked => "reach_checked_at",
+            Step::Escalated => "escalated_at",
+        }
+    }
+}
+
+/// Records `step` as done at `now` for a pass's rows in one statement: one write per pass, not
+/// one per item, so a busy minute's mandatory actions do not each take the writer (SQLite has
+/// one) away from publishing.
+async fn record(db: &Db, step: Step, rows: &[MandatoryRow], now: i64) -> Result<(), DbError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let backend = db.backend();
+    let column = step.column();
+    let sql = format!(
+        "UPDATE items SET {column} = {} WHERE {column} IS NULL AND id IN ({})",
+        backend.numbered(1, 1),
+        backend.numbered(2, rows.len())
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for row in rows {
+        query = query.bind(&row.id);
+    }
+    query.execute(db.pool()).await?;
+    Ok(())
 }
 
 /// Tells the admins about each mandatory action that is open past its due date, once.
@@ -354,16 +387,11 @@ pub async fn escalate_overdue(db: &Db, now: i64) -> Result<usize, ItemError> {
     .bind(BATCH)
     .fetch_all(db.pool())
     .await?;
-    let escalated = rows.len();
-    for row in rows {
-        publish(db, &admins_action(&row, Concern::Overdue, now), None, "system").await?;
-        sqlx::query("UPDATE items SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-            .bind(now)
-            .bind(&row.id)
-            .execute(db.pool())
-            .await?;
+    for row in &rows {
+        publish(db, &admins_action(row, Concern::Overdue, now), None, "system").await?;
     }
-    Ok(escalated)
+    record(db, Step::Escalated, &rows, now).await?;
+    Ok(rows.len())
 }
 
 /// Closes the admins' actions about item `id` now that it is closed: done when it was
