@@ -328,18 +328,20 @@ async fn seed(url: &str, items: usize, users: usize, orgs: usize) {
         }
         let mut query = sqlx::query(&sql);
         for (id, org, kind, category, workspace, due, created, key) in &rows {
+            // The title is stored and indexed for search from one value, as publishing does.
+            let title: app::items::LocalizedText = [("en".to_string(), format!("Item {id}"))].into();
             query = query
                 .bind(id.clone())
                 .bind(org.clone())
                 .bind(*kind)
                 .bind(*category)
                 .bind(*workspace)
-                .bind(format!("{{\"en\":\"Item {id}\"}}"))
+                .bind(serde_json::to_string(&title).unwrap())
                 .bind(*due)
                 .bind(*created)
                 .bind(key.clone())
                 .bind(app::items::search::stored_words(
-                    &[("en".to_string(), format!("Item {id}"))].into(),
+                    &title,
                     &app::items::LocalizedText::new(),
                 ));
         }
